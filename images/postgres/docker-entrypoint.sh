@@ -1,0 +1,53 @@
+#!/bin/bash
+# Behaves like the official postgres image's entrypoint for the parts refstack relies on:
+# first start initialises PGDATA from POSTGRES_USER / POSTGRES_PASSWORD / POSTGRES_DB, runs
+# /docker-entrypoint-initdb.d/*.sql|*.sh against a socket-only server, then execs postgres.
+set -Eeuo pipefail
+
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then setpriv --reuid=postgres --regid=postgres --init-groups "$@"; else "$@"; fi
+}
+
+init_database() {
+  local user="${POSTGRES_USER:-postgres}" db="${POSTGRES_DB:-${POSTGRES_USER:-postgres}}"
+  if [ -z "${POSTGRES_PASSWORD:-}" ] && [ "${POSTGRES_HOST_AUTH_METHOD:-}" != trust ]; then
+    echo >&2 'error: POSTGRES_PASSWORD is not set. Set it, or POSTGRES_HOST_AUTH_METHOD=trust for a throwaway database.'
+    exit 1
+  fi
+  local pwfile; pwfile="$(mktemp)"; printf '%s' "${POSTGRES_PASSWORD:-}" > "$pwfile"; chown postgres "$pwfile"
+  as_postgres initdb --username="$user" --pwfile="$pwfile" --auth-local=trust --auth-host=scram-sha-256 \
+    --encoding=UTF8 --data-checksums ${POSTGRES_INITDB_ARGS:-} -D "$PGDATA"
+  rm -f "$pwfile"
+  echo "host all all all ${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}" >> "$PGDATA/pg_hba.conf"
+  echo "listen_addresses = '*'" >> "$PGDATA/postgresql.conf"
+
+  as_postgres pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -p 5432" -w start
+  if [ "$db" != postgres ]; then
+    as_postgres psql -v ON_ERROR_STOP=1 --username "$user" --dbname postgres -c "CREATE DATABASE \"$db\""
+  fi
+  local f
+  for f in /docker-entrypoint-initdb.d/*; do
+    case "$f" in
+      *.sh) echo "running $f"; . "$f" ;;
+      *.sql) echo "running $f"; as_postgres psql -v ON_ERROR_STOP=1 --username "$user" --dbname "$db" -f "$f" ;;
+      *.sql.gz) echo "running $f"; gunzip -c "$f" | as_postgres psql -v ON_ERROR_STOP=1 --username "$user" --dbname "$db" ;;
+      *) [ -e "$f" ] && echo "ignoring $f" ;;
+    esac
+  done
+  as_postgres pg_ctl -D "$PGDATA" -m fast -w stop
+  echo 'PostgreSQL init process complete; ready for start up.'
+}
+
+if [ "${1:-}" = postgres ] || [ "${1:0:1}" = - ]; then
+  [ "${1:0:1}" = - ] && set -- postgres "$@"
+  mkdir -p "$PGDATA"; chown postgres:postgres "$PGDATA"; chmod 0700 "$PGDATA"
+  [ -s "$PGDATA/PG_VERSION" ] || init_database
+  exec setpriv --reuid=postgres --regid=postgres --init-groups "$@"
+fi
+
+if [ "${1:-}" = patroni ]; then
+  mkdir -p "$PGDATA"; chown postgres:postgres "$PGDATA"; chmod 0700 "$PGDATA"
+  exec setpriv --reuid=postgres --regid=postgres --init-groups "$@"
+fi
+
+exec "$@"

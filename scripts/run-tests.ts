@@ -1,0 +1,51 @@
+/**
+ * `npm test`: runs the unit and integration projects under one run id, then writes
+ * reports/<run-id>/results.json (+ reports/latest), prints the summary table, and fails when a test
+ * failed or any measured figure missed its target. Ctrl-C removes whatever the run created.
+ */
+import { spawn } from 'node:child_process';
+import { removeRun } from '../src/docker/cleanup.ts';
+import { engineInfo } from '../src/docker/engine.ts';
+import { newRunId } from '../src/docker/labels.ts';
+import { summaryTable, writeResultsFile } from '../src/results/results.ts';
+
+const runId = process.env.REFSTACK_RUN_ID ?? newRunId();
+const env = {
+  ...process.env,
+  REFSTACK_RUN_ID: runId,
+  REFSTACK_RUN_PID: String(process.pid),
+  REFSTACK_RUN_STARTED_AT: new Date().toISOString(),
+  TESTCONTAINERS_RYUK_DISABLED: 'true',
+};
+process.env.REFSTACK_RUN_ID = runId;
+process.env.REFSTACK_RUN_STARTED_AT = env.REFSTACK_RUN_STARTED_AT;
+process.stderr.write(`refstack test run ${runId}\n`);
+
+const vitest = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...process.argv.slice(2)], {
+  env,
+  stdio: 'inherit',
+});
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`\n${signal}: stopping the tests and removing what run ${runId} created…\n`);
+    vitest.kill(signal);
+  });
+}
+
+const vitestCode = await new Promise<number>((resolve) => vitest.on('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1))));
+
+const engine = await engineInfo(3_000);
+if (engine.reachable) {
+  const removed = await removeRun(runId);
+  const total = removed.containers + removed.networks + removed.volumes;
+  if (total > 0) process.stderr.write(`removed ${removed.containers} containers, ${removed.networks} networks, ${removed.volumes} volumes left by the run\n`);
+}
+const file = writeResultsFile({ finished: true, docker: engine.version ?? null, runId });
+process.stdout.write(`\n${summaryTable(file)}\n`);
+const missed = file.results.filter((r) => !r.pass);
+if (missed.length) process.stdout.write(`missed targets: ${missed.map((r) => `${r.id}=${r.value} (target ${r.target})`).join(', ')}\n`);
+process.exit(interrupted ? 130 : vitestCode !== 0 ? vitestCode : missed.length ? 1 : 0);

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { IMAGES_DIR } from '../paths.ts';
+
+/**
+ * One folder per service under images/: its Dockerfile, its config files and its TypeScript handle.
+ * An optional image.json widens the build context, for images that ship repository code:
+ *   { "context": "../..", "include": ["sample-app", "package.json"] }
+ */
+export interface ImageSpec {
+  name: string;
+  dir: string;
+  contextDir: string;
+  dockerfile: string;
+  /** Paths, relative to contextDir, sent to the engine and hashed. */
+  files: string[];
+}
+
+interface Manifest {
+  context?: string;
+  include?: string[];
+}
+
+/** Files of an image folder that are not part of the image: its TypeScript handle, tests and docs. */
+const HANDLE_FILE = /\.(ts|md)$/;
+const NEVER_SENT = /^(node_modules|\.git|reports|\.refstack|dist)$/;
+
+export const IMAGE_PREFIX = 'refstack';
+
+export function imageRef(name: string): string {
+  return `${IMAGE_PREFIX}/${name}:latest`;
+}
+
+export function listImages(): ImageSpec[] {
+  return readdirSync(IMAGES_DIR, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(IMAGES_DIR, e.name, 'Dockerfile')))
+    .map((e) => loadImage(e.name))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export function loadImage(name: string): ImageSpec {
+  const dir = join(IMAGES_DIR, name);
+  if (!existsSync(join(dir, 'Dockerfile'))) {
+    const known = listImageNames().join(', ');
+    throw new Error(`no image named "${name}" (images/${name}/Dockerfile does not exist). Known images: ${known}`);
+  }
+  const manifestPath = join(dir, 'image.json');
+  const manifest: Manifest = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest) : {};
+  const contextDir = resolve(dir, manifest.context ?? '.');
+  const ownFolder = relative(contextDir, dir) || '.';
+  const own = walk(contextDir, ownFolder).filter((f) => !HANDLE_FILE.test(f));
+  const included = (manifest.include ?? []).flatMap((r) => walk(contextDir, r));
+  const files = [...new Set([...own, ...included])].sort();
+  return { name, dir, contextDir, dockerfile: relative(contextDir, join(dir, 'Dockerfile')), files };
+}
+
+export function listImageNames(): string[] {
+  return readdirSync(IMAGES_DIR, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(IMAGES_DIR, e.name, 'Dockerfile')))
+    .map((e) => e.name)
+    .sort();
+}
+
+/** Content hash of what goes into the image: file names, modes and bytes, plus the base it builds FROM. */
+export function contentHash(spec: ImageSpec, baseImageId: string): string {
+  const hash = createHash('sha256');
+  hash.update(`base:${baseImageId}\n`);
+  for (const file of spec.files) {
+    const full = join(spec.contextDir, file);
+    hash.update(`${file}\0${statSync(full).mode & 0o111 ? 'x' : '-'}\0`);
+    hash.update(readFileSync(full));
+    hash.update('\0');
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+function walk(contextDir: string, rel: string): string[] {
+  const full = join(contextDir, rel);
+  if (!existsSync(full)) throw new Error(`image.json includes ${rel}, which does not exist under ${contextDir}`);
+  const normalised = relative(contextDir, full);
+  if (statSync(full).isFile()) return [normalised];
+  return readdirSync(full)
+    .filter((entry) => !NEVER_SENT.test(entry))
+    .flatMap((entry) => walk(contextDir, join(normalised, entry)));
+}

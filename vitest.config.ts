@@ -1,0 +1,32 @@
+import { defineConfig } from 'vitest/config';
+
+const env = { TESTCONTAINERS_RYUK_DISABLED: 'true' };
+
+export default defineConfig({
+  test: {
+    reporters: ['default'],
+    teardownTimeout: 120_000,
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts', 'sample-app/test/unit/**/*.test.ts'],
+          env,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts', 'sample-app/test/integration/**/*.test.ts'],
+          env,
+          globalSetup: ['src/testing/global-setup.ts'],
+          // Suites measure timings: one file at a time on a 2-core machine keeps the figures honest.
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
+  },
+});
