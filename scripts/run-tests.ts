@@ -4,10 +4,12 @@
  * failed or any measured figure missed its target. Ctrl-C removes whatever the run created.
  */
 import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { removeRun } from '../src/docker/cleanup.ts';
 import { engineInfo } from '../src/docker/engine.ts';
 import { newRunId } from '../src/docker/labels.ts';
-import { summaryTable, writeResultsFile } from '../src/results/results.ts';
+import { runDir, summaryTable, writeResultsFile } from '../src/results/results.ts';
 
 const runId = process.env.REFSTACK_RUN_ID ?? newRunId();
 const env = {
@@ -21,7 +23,10 @@ process.env.REFSTACK_RUN_ID = runId;
 process.env.REFSTACK_RUN_STARTED_AT = env.REFSTACK_RUN_STARTED_AT;
 process.stderr.write(`refstack test run ${runId}\n`);
 
-const vitest = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...process.argv.slice(2)], {
+mkdirSync(runDir(runId), { recursive: true });
+const vitestReport = join(runDir(runId), 'vitest.json');
+const reporters = ['--reporter=default', '--reporter=json', `--outputFile.json=${vitestReport}`];
+const vitest = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...reporters, ...process.argv.slice(2)], {
   env,
   stdio: 'inherit',
 });
@@ -48,4 +53,13 @@ const file = writeResultsFile({ finished: true, docker: engine.version ?? null, 
 process.stdout.write(`\n${summaryTable(file)}\n`);
 const missed = file.results.filter((r) => !r.pass);
 if (missed.length) process.stdout.write(`missed targets: ${missed.map((r) => `${r.id}=${r.value} (target ${r.target})`).join(', ')}\n`);
+process.stdout.write(`${testCounts()}\n`);
 process.exit(interrupted ? 130 : vitestCode !== 0 ? vitestCode : missed.length ? 1 : 0);
+
+/** The plain closing line CI reads: "tests: N passed, N failed, N skipped". */
+function testCounts(): string {
+  if (!existsSync(vitestReport)) return 'tests: 0 passed, 1 failed (vitest wrote no report; see the output above)';
+  const report = JSON.parse(readFileSync(vitestReport, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number; numFailedTestSuites: number };
+  const failed = report.numFailedTests + (report.numFailedTests === 0 ? report.numFailedTestSuites : 0);
+  return `tests: ${report.numPassedTests} passed, ${failed} failed, ${report.numPendingTests + report.numTodoTests} skipped`;
+}

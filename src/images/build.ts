@@ -39,7 +39,7 @@ export interface BuildOptions {
 /** Builds the named images (all when none are named), skipping those whose folder did not change. */
 export async function buildImages(options: BuildOptions = {}): Promise<ImageState[]> {
   const base = await resolveBase();
-  const specs = options.names?.length ? options.names.map(loadImage) : listImages();
+  const specs = options.names?.length ? options.names.map((name) => loadImage(name)) : listImages();
   step(`images FROM ${base.ref} (${base.origin})`);
   const results: ImageState[] = [];
   for (const [index, spec] of specs.entries()) {

@@ -32,17 +32,14 @@ export function imageRef(name: string): string {
   return `${IMAGE_PREFIX}/${name}:latest`;
 }
 
-export function listImages(): ImageSpec[] {
-  return readdirSync(IMAGES_DIR, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && existsSync(join(IMAGES_DIR, e.name, 'Dockerfile')))
-    .map((e) => loadImage(e.name))
-    .sort((a, b) => a.name.localeCompare(b.name));
+export function listImages(imagesDir = IMAGES_DIR): ImageSpec[] {
+  return listImageNames(imagesDir).map((name) => loadImage(name, imagesDir));
 }
 
-export function loadImage(name: string): ImageSpec {
-  const dir = join(IMAGES_DIR, name);
+export function loadImage(name: string, imagesDir = IMAGES_DIR): ImageSpec {
+  const dir = join(imagesDir, name);
   if (!existsSync(join(dir, 'Dockerfile'))) {
-    const known = listImageNames().join(', ');
+    const known = listImageNames(imagesDir).join(', ');
     throw new Error(`no image named "${name}" (images/${name}/Dockerfile does not exist). Known images: ${known}`);
   }
   const manifestPath = join(dir, 'image.json');
@@ -55,9 +52,9 @@ export function loadImage(name: string): ImageSpec {
   return { name, dir, contextDir, dockerfile: relative(contextDir, join(dir, 'Dockerfile')), files };
 }
 
-export function listImageNames(): string[] {
-  return readdirSync(IMAGES_DIR, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && existsSync(join(IMAGES_DIR, e.name, 'Dockerfile')))
+export function listImageNames(imagesDir = IMAGES_DIR): string[] {
+  return readdirSync(imagesDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(imagesDir, e.name, 'Dockerfile')))
     .map((e) => e.name)
     .sort();
 }

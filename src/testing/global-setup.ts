@@ -17,7 +17,12 @@ declare module 'vitest' {
  * leftovers of crashed runs are removed, images are built when their folder changed, and
  * everything this run labelled is removed at the end, whatever happened in between.
  */
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+export default function setup(project: TestProject): Promise<() => Promise<void>> {
+  return integrationSetup(project);
+}
+
+/** `images` limits which images are built before the suites run (all of images/ by default). */
+export async function integrationSetup(project: TestProject, images?: string[]): Promise<() => Promise<void>> {
   const runId = currentRunId();
   // Plain `vitest` (without scripts/run-tests.ts): this process owns the run's resources.
   process.env.REFSTACK_RUN_PID ??= String(process.pid);
@@ -36,7 +41,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (stale.containers + stale.networks + stale.volumes > 0) {
     step(`removed leftovers of crashed runs: ${stale.containers} containers, ${stale.networks} networks, ${stale.volumes} volumes`);
   }
-  await ensureImages();
+  await ensureImages(images);
   return async () => {
     const removed = await removeRun(runId);
     if (removed.containers + removed.networks + removed.volumes > 0) {

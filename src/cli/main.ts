@@ -1,0 +1,136 @@
+import { parseArgs } from 'node:util';
+import { removeEverything } from '../docker/cleanup.ts';
+import { engineCheck, formatChecks, runDoctor } from '../doctor.ts';
+import { down, endpointTable, status, statusTable, up } from '../env/environment.ts';
+import { buildImages, imageStates } from '../images/build.ts';
+import { resolveBase } from '../images/base.ts';
+import { step } from '../progress.ts';
+
+export const USAGE = `refstack — local reference environment and resilience test harness
+
+usage:
+  refstack doctor [--json]                 check the engine, images, Node and disk; prints the fix for each failure
+  refstack images build [name…] [--force] [--verbose]
+                                           build images/<name> (all by default); unchanged folders are skipped
+  refstack images list [--json]            every image, its content hash and whether it is up to date
+  refstack up                              start the environment and print its endpoints
+  refstack status [--json] [--watch]       health and role of every service
+  refstack down [--keep-data] [--all]      remove the environment (--all: everything refstack ever labelled)
+  refstack help`;
+
+export class UsageError extends Error {}
+
+type Flags = { json?: boolean; force?: boolean; verbose?: boolean; watch?: boolean; 'keep-data'?: boolean; all?: boolean; help?: boolean };
+
+function parse(argv: string[], allowed: (keyof Flags)[]): { flags: Flags; positionals: string[] } {
+  const options = Object.fromEntries(allowed.map((name) => [name, { type: 'boolean' as const }]));
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return { flags: values as Flags, positionals };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'doctor': {
+      const { flags } = parse(rest, ['json']);
+      const checks = await runDoctor();
+      const ok = checks.every((c) => c.ok);
+      process.stdout.write(flags.json ? `${JSON.stringify({ ok, checks }, null, 2)}\n` : `${formatChecks(checks)}\n`);
+      return ok ? 0 : 1;
+    }
+    case 'images': {
+      const [sub, ...names] = rest;
+      if (sub === 'build') {
+        const { flags, positionals } = parse(names, ['force', 'verbose']);
+        await requireEngine();
+        await buildImages({ names: positionals, force: flags.force ?? false, verbose: flags.verbose ?? false });
+        return 0;
+      }
+      if (sub === 'list') {
+        const { flags } = parse(names, ['json']);
+        await requireEngine();
+        const states = await imageStates(await resolveBase({ create: false }).catch(() => resolveBase()));
+        if (flags.json) process.stdout.write(`${JSON.stringify(states, null, 2)}\n`);
+        else for (const s of states) process.stdout.write(`${s.upToDate ? 'up to date' : s.builtHash ? 'stale     ' : 'not built '}  ${s.ref}  ${s.wantedHash}\n`);
+        return 0;
+      }
+      throw new UsageError(`unknown images subcommand "${sub ?? ''}": use \`refstack images build\` or \`refstack images list\``);
+    }
+    case 'up': {
+      parse(rest, []);
+      await requireEngine();
+      const cancel = onInterrupt('up was interrupted: removing what it started so that nothing is left half-started', () => down());
+      try {
+        const statuses = await up();
+        process.stdout.write(`\n${statusTable(statuses)}\n\nendpoints (127.0.0.1 only):\n${endpointTable()}\n`);
+      } finally {
+        cancel();
+      }
+      return 0;
+    }
+    case 'status': {
+      const { flags } = parse(rest, ['json', 'watch']);
+      await requireEngine();
+      if (flags.watch && !flags.json) {
+        for (;;) {
+          process.stdout.write(`\x1b[2J\x1b[H${new Date().toISOString()}  (Ctrl-C to stop)\n\n${statusTable(await status())}\n`);
+          await new Promise((r) => setTimeout(r, 2_000));
+        }
+      }
+      const statuses = await status();
+      process.stdout.write(flags.json ? `${JSON.stringify(statuses, null, 2)}\n` : `${statusTable(statuses)}\n`);
+      return 0;
+    }
+    case 'down': {
+      const { flags } = parse(rest, ['keep-data', 'all']);
+      await requireEngine();
+      const removed = flags.all ? await removeEverything() : await down({ keepData: flags['keep-data'] ?? false });
+      process.stdout.write(`removed ${removed.containers} containers, ${removed.networks} networks, ${removed.volumes} volumes\n`);
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+async function requireEngine(): Promise<void> {
+  const check = await engineCheck();
+  if (!check.ok) throw new Error(`the Docker engine is not reachable: ${check.detail}\n  fix: ${check.fix}`);
+}
+
+function onInterrupt(message: string, cleanup: () => Promise<unknown>): () => void {
+  const handler = () => {
+    step(message);
+    cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+export async function run(argv: string[]): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`refstack: ${error.message}\n\n${USAGE}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`refstack: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+    }
+  }
+}

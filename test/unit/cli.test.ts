@@ -1,0 +1,67 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+/** An engine address where nothing listens: what a machine looks like before `npm run setup`. */
+const NO_ENGINE = { ...process.env, DOCKER_HOST: 'unix:///tmp/refstack-no-such-engine.sock' };
+
+function refstack(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const r = spawnSync(process.execPath, ['bin/refstack.js', ...args], { env, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('refstack CLI', () => {
+  it('doctor exits 1 and prints the exact fix when the Docker engine is not running', () => {
+    const r = refstack(['doctor'], NO_ENGINE);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/FAIL\s+docker engine\s+not reachable at unix:\/\/\/tmp\/refstack-no-such-engine\.sock/);
+    expect(r.out).toMatch(/fix: npm run setup/);
+  });
+
+  it('doctor --json gives scripts the same verdict', () => {
+    const r = refstack(['doctor', '--json'], NO_ENGINE);
+    const report = JSON.parse(r.out) as { ok: boolean; checks: Array<{ name: string; ok: boolean; fix?: string }> };
+    expect(r.code).toBe(1);
+    expect(report.ok).toBe(false);
+    expect(report.checks.find((c) => c.name === 'docker engine')).toMatchObject({ ok: false, fix: expect.stringMatching(/npm run setup/) });
+    expect(report.checks.find((c) => c.name === 'node')).toMatchObject({ ok: true });
+  });
+
+  it.each([
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['down', '--everything'], /Unknown option '--everything'/],
+    [['images', 'delete'], /unknown images subcommand "delete"/],
+  ])('refstack %j is a usage error (exit 2) that shows the usage', (args, message) => {
+    const r = refstack(args);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(r.err).toMatch(/usage:\n\s+refstack doctor/);
+  });
+
+  it('commands that need the engine say so and how to start it', () => {
+    const r = refstack(['status'], NO_ENGINE);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/the Docker engine is not reachable.*\n\s+fix: npm run setup/);
+  });
+});
+
+describe('integration suites without an engine', () => {
+  const vitest = (env: NodeJS.ProcessEnv) =>
+    spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--project', 'integration', 'test/integration/smoke.test.ts'], {
+      env: { ...NO_ENGINE, ...env },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+
+  it('fail with doctor\'s message and fix', () => {
+    const r = vitest({ REFSTACK_ALLOW_SKIP: '' });
+    expect(r.status).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/refstack integration suites need a Docker engine[\s\S]*fix: npm run setup/);
+  });
+
+  it('are skipped visibly, with the reason, when the user sets REFSTACK_ALLOW_SKIP=1', () => {
+    const r = vitest({ REFSTACK_ALLOW_SKIP: '1' });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/SKIPPING integration suites \(REFSTACK_ALLOW_SKIP=1\)/);
+    expect(r.stdout).toMatch(/1 skipped/);
+  });
+});
