@@ -82,7 +82,7 @@ export function debianMirror(): string {
   return 'http://deb.debian.org/debian';
 }
 
-async function debootstrapBase(): Promise<void> {
+export async function debootstrapBase(tag = LOCAL_BASE): Promise<void> {
   if (!hasCommand('debootstrap')) {
     throw new Error(
       `cannot pull ${UPSTREAM_BASE} and debootstrap is not installed.\n` +
@@ -100,8 +100,8 @@ async function debootstrapBase(): Promise<void> {
     await run('debootstrap', ['--variant=minbase', 'bookworm', dir, mirror]);
     // Same apt behaviour as the official slim image: no docs or recommends, clean lists.
     execFileSync('sh', ['-c', `rm -rf ${dir}/var/cache/apt/archives/*.deb ${dir}/var/lib/apt/lists/*`]);
-    step(`docker import ${LOCAL_BASE}`);
-    await run('sh', ['-c', `tar -C ${dir} -c . | docker import --change 'CMD ["/bin/bash"]' --change 'LABEL org.refstack.base=debootstrap' - ${LOCAL_BASE}`]);
+    step(`docker import ${tag}`);
+    await run('sh', ['-c', `tar -C ${dir} -c . | docker import --change 'CMD ["/bin/bash"]' --change 'LABEL org.refstack.base=debootstrap' - ${tag}`]);
     detail(`base image ready in ${elapsed(started)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -112,13 +112,13 @@ function run(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let tail = '';
-    let phase = '';
+    const phases = new Set<string>();
     const keep = (chunk: Buffer) => {
       tail = (tail + chunk.toString()).slice(-4000);
       for (const line of chunk.toString().split('\n')) {
         const word = /^I: (Retrieving|Validating|Extracting|Installing|Configuring|Base)/.exec(line)?.[1];
-        if (word && word !== phase) {
-          phase = word;
+        if (word && !phases.has(word)) {
+          phases.add(word);
           detail(line);
         }
       }
