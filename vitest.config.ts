@@ -10,7 +10,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts', 'sample-app/test/unit/**/*.test.ts'],
+          include: ['test/unit/**/*.test.ts', 'sample-app/test/unit/**/*.test.ts', 'src/**/test/unit/**/*.test.ts', 'monitoring/**/test/unit/**/*.test.ts'],
           env,
         },
       },

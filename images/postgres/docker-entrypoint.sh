@@ -47,7 +47,18 @@ fi
 
 if [ "${1:-}" = patroni ]; then
   mkdir -p "$PGDATA"; chown postgres:postgres "$PGDATA"; chmod 0700 "$PGDATA"
-  exec setpriv --reuid=postgres --regid=postgres --init-groups "$@"
+  # As PID 1, Patroni forwards SIGINT (this image's STOPSIGNAL, right for plain postgres) to a child
+  # that ignores it, so `docker stop` would wait for its timeout and SIGKILL, keeping the leader key
+  # until its ttl expires. Run Patroni as a child and hand it SIGTERM, its graceful shutdown signal.
+  setpriv --reuid=postgres --regid=postgres --init-groups "$@" &
+  child=$!
+  trap 'kill -TERM "$child" 2>/dev/null || true' INT TERM
+  trap 'kill -HUP "$child" 2>/dev/null || true' HUP
+  status=0
+  while kill -0 "$child" 2>/dev/null; do
+    wait "$child" && status=0 || status=$?
+  done
+  exit "$status"
 fi
 
 exec "$@"

@@ -1,0 +1,38 @@
+import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { runLabels } from '../../docker/labels.ts';
+import { imageRef } from '../../images/catalog.ts';
+
+export const ETCD_CLIENT_PORT = 2379;
+const ETCD_PEER_PORT = 2380;
+
+/** A real etcd quorum on the cluster network, members reachable as etcd1..etcdN. */
+export async function startEtcdQuorum(network: string, token: string, size = 3): Promise<StartedTestContainer[]> {
+  const names = Array.from({ length: size }, (_, i) => `etcd${i + 1}`);
+  const initialCluster = names.map((n) => `${n}=http://${n}:${ETCD_PEER_PORT}`).join(',');
+  return Promise.all(
+    names.map((name) =>
+      new GenericContainer(imageRef('etcd'))
+        .withLabels(runLabels())
+        .withNetworkMode(network)
+        .withNetworkAliases(name)
+        .withCommand([
+          `--name=${name}`,
+          '--data-dir=/var/lib/etcd/data',
+          `--listen-client-urls=http://0.0.0.0:${ETCD_CLIENT_PORT}`,
+          `--advertise-client-urls=http://${name}:${ETCD_CLIENT_PORT}`,
+          `--listen-peer-urls=http://0.0.0.0:${ETCD_PEER_PORT}`,
+          `--initial-advertise-peer-urls=http://${name}:${ETCD_PEER_PORT}`,
+          `--initial-cluster=${initialCluster}`,
+          `--initial-cluster-token=${token}`,
+          '--initial-cluster-state=new',
+        ])
+        .withWaitStrategy(Wait.forLogMessage(/ready to serve client requests/))
+        .withStartupTimeout(60_000)
+        .start(),
+    ),
+  );
+}
+
+export function etcdHosts(size = 3): string[] {
+  return Array.from({ length: size }, (_, i) => `etcd${i + 1}:${ETCD_CLIENT_PORT}`);
+}
