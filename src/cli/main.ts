@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
 import { removeEverything } from '../docker/cleanup.ts';
+import { withTimeout } from '../docker/engine.ts';
 import { engineCheck, formatChecks, runDoctor } from '../doctor.ts';
-import { down, endpointTable, status, statusTable, up } from '../env/environment.ts';
+import { drillNames, formatDrill, runDrill } from '../env/drills/drills.ts';
+import { down, status, statusTable, up } from '../env/environment.ts';
+import { formatUp, parseProfile } from '../env/report.ts';
 import { buildImages, imageStates } from '../images/build.ts';
 import { resolveBase } from '../images/base.ts';
 import { step } from '../progress.ts';
@@ -13,17 +16,19 @@ usage:
   refstack images build [name…] [--force] [--verbose]
                                            build images/<name> (all by default); unchanged folders are skipped
   refstack images list [--json]            every image, its content hash and whether it is up to date
-  refstack up                              start the environment and print its endpoints
+  refstack up [--profile test|production]  start the environment (default profile: production) and print its endpoints
   refstack status [--json] [--watch]       health and role of every service
   refstack down [--keep-data] [--all]      remove the environment (--all: everything refstack ever labelled)
+  refstack drill <name> [--json]           run a fault scenario against the running environment
+                                           (kill-primary, switchover, redis-master-kill, worker-stop)
   refstack help`;
 
 export class UsageError extends Error {}
 
-type Flags = { json?: boolean; force?: boolean; verbose?: boolean; watch?: boolean; 'keep-data'?: boolean; all?: boolean; help?: boolean };
+type Flags = { json?: boolean; force?: boolean; verbose?: boolean; watch?: boolean; 'keep-data'?: boolean; all?: boolean; help?: boolean; profile?: string };
 
-function parse(argv: string[], allowed: (keyof Flags)[]): { flags: Flags; positionals: string[] } {
-  const options = Object.fromEntries(allowed.map((name) => [name, { type: 'boolean' as const }]));
+function parse(argv: string[], allowed: (keyof Flags)[], valued: (keyof Flags)[] = []): { flags: Flags; positionals: string[] } {
+  const options = Object.fromEntries([...allowed.map((name) => [name, { type: 'boolean' as const }]), ...valued.map((name) => [name, { type: 'string' as const }])]);
   try {
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     return { flags: values as Flags, positionals };
@@ -61,16 +66,38 @@ export async function main(argv: string[]): Promise<number> {
       throw new UsageError(`unknown images subcommand "${sub ?? ''}": use \`refstack images build\` or \`refstack images list\``);
     }
     case 'up': {
-      parse(rest, []);
+      const { flags } = parse(rest, [], ['profile']);
+      const profile = parseProfile(flags.profile, (m) => new UsageError(m));
       await requireEngine();
-      const cancel = onInterrupt('up was interrupted: removing what it started so that nothing is left half-started', () => down());
+      const stop = new AbortController();
+      let running: Promise<unknown> = Promise.resolve();
+      const cancel = onInterrupt('up was interrupted: removing what it started so that nothing is left half-started', async () => {
+        stop.abort();
+        await withTimeout(running.catch(() => undefined), 30_000, 'up did not stop').catch(() => undefined);
+        await down();
+      });
       try {
-        const statuses = await up();
-        process.stdout.write(`\n${statusTable(statuses)}\n\nendpoints (127.0.0.1 only):\n${endpointTable()}\n`);
+        const started = up({ profile, signal: stop.signal });
+        running = started;
+        process.stdout.write(formatUp(await started));
+      } catch (error) {
+        // Interrupted: the handler removes what was started and exits; its error is not the story.
+        if (stop.signal.aborted) await new Promise(() => undefined);
+        throw error;
       } finally {
         cancel();
       }
       return 0;
+    }
+    case 'drill': {
+      const { flags, positionals } = parse(rest, ['json']);
+      const name = positionals[0];
+      if (!name || positionals.length > 1) throw new UsageError(`drill needs one scenario name: ${drillNames().join(', ')}`);
+      if (!drillNames().includes(name)) throw new UsageError(`unknown drill "${name}": use one of ${drillNames().join(', ')}`);
+      await requireEngine();
+      const report = await runDrill(name);
+      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatDrill(report));
+      return report.figures.every((f) => f.pass) ? 0 : 1;
     }
     case 'status': {
       const { flags } = parse(rest, ['json', 'watch']);
@@ -109,7 +136,11 @@ async function requireEngine(): Promise<void> {
 }
 
 function onInterrupt(message: string, cleanup: () => Promise<unknown>): () => void {
+  // A second Ctrl-C while cleaning up must not kill the cleanup: the handler is `once`, re-armed as a no-op.
+  const ignore = () => undefined;
   const handler = () => {
+    process.on('SIGINT', ignore);
+    process.on('SIGTERM', ignore);
     step(message);
     cleanup().finally(() => process.exit(130));
   };

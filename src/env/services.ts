@@ -1,42 +1,18 @@
-import { imageRef } from '../images/catalog.ts';
-import { containerName, envLabels, type ServiceDefinition } from './service.ts';
+import type { ServiceDefinition } from './service.ts';
+import { APP_SERVICES } from './services/app.ts';
+import { MESSAGING_SERVICES } from './services/messaging.ts';
+import { LAPTOP_SERVICES, MONITORING_SERVICES } from './services/monitoring.ts';
+import { POSTGRES_SERVICES } from './services/postgres.ts';
 
 /**
- * Every service `refstack up` starts, in dependency order. Later parts of the architecture add
- * their definitions here; each definition's config files live in its images/<name>/ folder.
+ * Every service `refstack up` starts. Images and configuration come from the parts' own folders
+ * (images/<name>/, src/topologies/, monitoring/generated/); src/env/ only wires them together.
  */
-export const ENV_POSTGRES_PORT = 15432;
+export const SERVICES: ServiceDefinition[] = [...POSTGRES_SERVICES, ...MESSAGING_SERVICES, ...APP_SERVICES, ...MONITORING_SERVICES, ...LAPTOP_SERVICES];
 
-const postgres: ServiceDefinition = {
-  name: 'postgres',
-  dependsOn: [],
-  image: 'postgres',
-  endpoints: [{ name: 'PostgreSQL', url: `postgres://refstack:refstack@127.0.0.1:${ENV_POSTGRES_PORT}/refstack` }],
-  create: (network) => ({
-    name: containerName('postgres'),
-    Image: imageRef('postgres'),
-    Env: ['POSTGRES_USER=refstack', 'POSTGRES_PASSWORD=refstack', 'POSTGRES_DB=refstack'],
-    Labels: envLabels('postgres'),
-    Healthcheck: {
-      Test: ['CMD-SHELL', 'pg_isready --host 127.0.0.1 --username refstack --dbname refstack'],
-      Interval: 1_000_000_000,
-      Timeout: 2_000_000_000,
-      Retries: 60,
-    },
-    HostConfig: {
-      NetworkMode: network,
-      PortBindings: { '5432/tcp': [{ HostIp: '127.0.0.1', HostPort: String(ENV_POSTGRES_PORT) }] },
-      Mounts: [{ Type: 'volume', Source: 'refstack-postgres-data', Target: '/var/lib/postgresql/data' }],
-    },
-    ExposedPorts: { '5432/tcp': {} },
-  }),
-};
-
-export const SERVICES: ServiceDefinition[] = [postgres];
-
-export function serviceByName(name: string): ServiceDefinition {
-  const found = SERVICES.find((s) => s.name === name);
-  if (!found) throw new Error(`unknown service "${name}"; known: ${SERVICES.map((s) => s.name).join(', ')}`);
+export function serviceByName(name: string, services = SERVICES): ServiceDefinition {
+  const found = services.find((s) => s.name === name);
+  if (!found) throw new Error(`unknown service "${name}"; known: ${services.map((s) => s.name).join(', ')}`);
   return found;
 }
 
@@ -48,7 +24,7 @@ export function startOrder(services = SERVICES): ServiceDefinition[] {
     if (ordered.includes(s)) return;
     if (visiting.has(s.name)) throw new Error(`dependency cycle through ${s.name}`);
     visiting.add(s.name);
-    for (const dep of s.dependsOn) visit(services.find((x) => x.name === dep) ?? serviceByName(dep));
+    for (const dep of s.dependsOn) visit(serviceByName(dep, services));
     visiting.delete(s.name);
     ordered.push(s);
   };
