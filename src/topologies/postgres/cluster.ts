@@ -115,9 +115,14 @@ export async function startPostgresCluster(options: PostgresClusterOptions): Pro
       .start();
     started.push(proxy);
 
-    const cluster = new Cluster({ ...options }, timing, members, secrets.superuser, network, started, {
+    const cluster = attachPostgresCluster({
+      options: { ...options },
+      members,
+      password: secrets.superuser,
+      network: network.name,
       write: { host: HOST, port: proxy.getMappedPort(WRITE_PORT) },
       read: { host: HOST, port: proxy.getMappedPort(READ_PORT) },
+      teardown: () => removeAll(started, network),
     });
     await cluster.waitHealthy(120_000);
     return cluster;
@@ -127,25 +132,42 @@ export async function startPostgresCluster(options: PostgresClusterOptions): Pro
   }
 }
 
+export interface AttachOptions {
+  options: PostgresClusterOptions;
+  members: PostgresMember[];
+  password: string;
+  /** The Docker network the members, etcd and HAProxy share. */
+  network: string;
+  write: Endpoint;
+  read: Endpoint;
+  /** What teardown() removes; nothing for a cluster that outlives its handle (the `refstack up` environment). */
+  teardown?: () => Promise<void>;
+}
+
+/** The PostgresCluster handle over members that already run: test topologies and the environment alike. */
+export function attachPostgresCluster(init: AttachOptions): PostgresCluster {
+  return new Cluster(init);
+}
+
 class Cluster implements PostgresCluster {
+  readonly options: PostgresClusterOptions;
+  readonly timing: TimingProfile;
+  readonly members: PostgresMember[];
+  readonly password: string;
+  readonly network: string;
   readonly write: Endpoint;
   readonly read: Endpoint;
+  private readonly onTeardown: () => Promise<void>;
 
-  constructor(
-    readonly options: PostgresClusterOptions,
-    readonly timing: TimingProfile,
-    readonly members: PostgresMember[],
-    readonly password: string,
-    private readonly net: LabelledNetwork,
-    private readonly containers: StartedTestContainer[],
-    endpoints: { write: Endpoint; read: Endpoint },
-  ) {
-    this.write = endpoints.write;
-    this.read = endpoints.read;
-  }
-
-  get network(): string {
-    return this.net.name;
+  constructor(init: AttachOptions) {
+    this.options = init.options;
+    this.timing = timingProfile(init.options.timing);
+    this.members = init.members;
+    this.password = init.password;
+    this.network = init.network;
+    this.write = init.write;
+    this.read = init.read;
+    this.onTeardown = init.teardown ?? (async () => undefined);
   }
 
   member(name: string): PostgresMember {
@@ -172,7 +194,8 @@ class Cluster implements PostgresCluster {
     const roles: Record<string, MemberRole> = {};
     for (const m of this.members) {
       const entry = view.find((v) => v.name === m.name);
-      roles[m.name] = !entry || entry.state !== 'running' ? 'down' : toRole(entry.role);
+      // Patroni reports a healthy replica as `running` or, in later releases, `streaming`.
+      roles[m.name] = !entry || (entry.state !== 'running' && entry.state !== 'streaming') ? 'down' : toRole(entry.role);
     }
     return roles;
   }
@@ -239,15 +262,15 @@ class Cluster implements PostgresCluster {
    * while etcd, its peers and HAProxy only ever address it by its alias on the cluster network.
    */
   async isolate(name: string): Promise<void> {
-    await docker().getNetwork(this.net.name).disconnect({ Container: this.member(name).id, Force: true });
+    await docker().getNetwork(this.network).disconnect({ Container: this.member(name).id, Force: true });
   }
 
   async restart(name: string): Promise<void> {
     const member = this.member(name);
     const info = await docker().getContainer(member.id).inspect();
-    const attached = Object.keys(info.NetworkSettings.Networks ?? {}).includes(this.net.name);
+    const attached = Object.keys(info.NetworkSettings.Networks ?? {}).includes(this.network);
     if (!attached) {
-      await docker().getNetwork(this.net.name).connect({ Container: member.id, EndpointConfig: { Aliases: [name] } });
+      await docker().getNetwork(this.network).connect({ Container: member.id, EndpointConfig: { Aliases: [name] } });
       if (info.State.Running && !info.State.Paused) return;
     }
     await member.restart();
@@ -292,8 +315,8 @@ class Cluster implements PostgresCluster {
     );
   }
 
-  async teardown(): Promise<void> {
-    await removeAll(this.containers, this.net);
+  teardown(): Promise<void> {
+    return this.onTeardown();
   }
 }
 

@@ -45,6 +45,7 @@ resolvers docker
 listen stats
     mode http
     bind *:${STATS_PORT}
+    http-request use-service prometheus-exporter if { path /metrics }
     stats enable
     stats uri /
 

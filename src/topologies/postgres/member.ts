@@ -1,15 +1,20 @@
 import pg from 'pg';
-import type { StartedTestContainer } from 'testcontainers';
 import { docker } from '../../docker/engine.ts';
 import { DATA_DIR, PATRONI_PORT, PG_PORT } from './patroni-config.ts';
 
 export const HOST = '127.0.0.1';
 
+/** What a member needs of its container: testcontainers' started handle, or one for a container it did not start. */
+export interface MemberContainer {
+  getId(): string;
+  exec(command: string[], options: { user?: string }): Promise<{ exitCode: number; output: string }>;
+}
+
 /** A Patroni member container, reached from the host through its published ports (re-read after restarts). */
 export class PostgresMember {
   constructor(
     readonly name: string,
-    readonly container: StartedTestContainer,
+    readonly container: MemberContainer,
     private readonly password: string,
   ) {}
 

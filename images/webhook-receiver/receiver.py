@@ -1,0 +1,40 @@
+"""Records Alertmanager webhook notifications: one JSON line each on stdout, the last 200 at GET /."""
+import json
+import sys
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+RECEIVED = deque(maxlen=200)
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        try:
+            body = json.loads(self.rfile.read(length) or b"{}")
+        except ValueError:
+            self.send_response(400)
+            self.end_headers()
+            return
+        entry = {"receiver": self.path.strip("/"), "at": time.time(), "status": body.get("status"), "alerts": body.get("alerts", [])}
+        RECEIVED.append(entry)
+        print(json.dumps(entry), flush=True)
+        self.send_response(200)
+        self.end_headers()
+
+    def do_GET(self):
+        payload = json.dumps(list(RECEIVED)).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+if __name__ == "__main__":
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 9095
+    ThreadingHTTPServer(("0.0.0.0", port), Handler).serve_forever()

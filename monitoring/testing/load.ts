@@ -1,0 +1,93 @@
+/**
+ * Open-model background traffic for the live alert suite: a fixed number of requests per second of
+ * each kind, sent to the API's published port on 127.0.0.1, bounded in in-flight requests and time.
+ */
+export interface LoadRates {
+  /** GET /v1/products/:id on the seeded catalogue (1..100): cache hits once warm. */
+  hotReads: number;
+  /** GET /v1/products/:id beyond the catalogue: always a cache miss (and a 404). */
+  coldReads: number;
+  /** PUT /v1/products/:id: a write transaction and an event on the queue. */
+  writes: number;
+}
+
+export interface LoadStats {
+  sent: number;
+  byStatus: Record<string, number>;
+  failed: number;
+}
+
+const TICK_MS = 100;
+const MAX_IN_FLIGHT = 800;
+const CATALOGUE = 100;
+
+export class BackgroundLoad {
+  private rates: LoadRates = { hotReads: 0, coldReads: 0, writes: 0 };
+  private carry = { hotReads: 0, coldReads: 0, writes: 0 };
+  private timer: NodeJS.Timeout | undefined;
+  private deadline = 0;
+  private inFlight = 0;
+  private sequence = 0;
+  readonly stats: LoadStats = { sent: 0, byStatus: {}, failed: 0 };
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly apiKey: string,
+  ) {}
+
+  /** Starts sending; stops by itself after `maxSeconds` whatever happens. */
+  start(maxSeconds: number): void {
+    this.deadline = performance.now() + maxSeconds * 1000;
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+  }
+
+  set(rates: Partial<LoadRates>): void {
+    this.rates = { ...this.rates, ...rates };
+  }
+
+  get current(): LoadRates {
+    return { ...this.rates };
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const until = performance.now() + 15_000;
+    while (this.inFlight > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 50));
+  }
+
+  private tick(): void {
+    if (performance.now() > this.deadline) {
+      void this.stop();
+      return;
+    }
+    for (const kind of ['hotReads', 'coldReads', 'writes'] as const) {
+      this.carry[kind] += (this.rates[kind] * TICK_MS) / 1000;
+      while (this.carry[kind] >= 1) {
+        this.carry[kind] -= 1;
+        if (this.inFlight < MAX_IN_FLIGHT) void this.send(kind);
+      }
+    }
+  }
+
+  private async send(kind: keyof LoadRates): Promise<void> {
+    this.inFlight += 1;
+    this.stats.sent += 1;
+    const n = ++this.sequence;
+    const id = kind === 'coldReads' ? 1_000_000 + n : 1 + (n % CATALOGUE);
+    try {
+      const response = await fetch(`${this.baseUrl}/v1/products/${id}`, {
+        method: kind === 'writes' ? 'PUT' : 'GET',
+        headers: { 'x-api-key': this.apiKey, ...(kind === 'writes' ? { 'content-type': 'application/json' } : {}) },
+        ...(kind === 'writes' ? { body: JSON.stringify({ priceCents: 100 + (n % 900) }) } : {}),
+        signal: AbortSignal.timeout(20_000),
+      });
+      await response.arrayBuffer();
+      this.stats.byStatus[response.status] = (this.stats.byStatus[response.status] ?? 0) + 1;
+    } catch {
+      this.stats.failed += 1;
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+}
