@@ -10,6 +10,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // Unit suites first, then integration: timing suites must not measure each other.
+          sequence: { groupOrder: 0 },
           include: ['test/unit/**/*.test.ts', 'sample-app/test/unit/**/*.test.ts', 'src/**/test/unit/**/*.test.ts', 'monitoring/**/test/unit/**/*.test.ts'],
           env,
         },
@@ -17,6 +19,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           include: ['test/integration/**/*.test.ts', 'sample-app/test/integration/**/*.test.ts'],
           env,
           globalSetup: ['src/testing/global-setup.ts'],

@@ -35,6 +35,13 @@ export const targets = {
   pitr: {
     rowMismatches: eq(0),
   },
+  /** Postgres HA invariants (issue 3); timings of the cluster itself live in src/topologies/postgres/timing.ts. */
+  postgresHa: {
+    /** Polls at which two members answered as primary at once. */
+    splitBrainObservations: eq(0),
+    /** Tables whose content checksum differs after a pg_dump / pg_restore round trip. */
+    logicalChecksumMismatches: eq(0),
+  },
   backup: {
     /** Tighter than the plan's 300 s RPO, which remains the outer bound. */
     rpoSeconds: le(60),
@@ -46,5 +53,75 @@ export const targets = {
   },
   alerts: {
     fireSeconds: le(15),
+  },
+  /** `refstack up` and its drills (issue 6): what the API's clients see while a drill breaks a backend. */
+  environment: {
+    /** API reads (through nginx, served by the replicas) that failed while a drill moved the Postgres primary. */
+    drillFailedReads: eq(0),
+    /** Orders accepted while the worker was stopped that were not processed once it was back. */
+    unprocessedOrders: eq(0),
+  },
+  /** load/ k6 scripts (issue 7); their latency and error thresholds are `latency` above. */
+  load: {
+    /** Smoke: every response check passes. */
+    smokeChecksPassRate: eq(1),
+  },
+  /**
+   * monitoring (issue 5): the plan's alert table. monitoring/ generates the Prometheus rules, their
+   * promtool tests and the dashboards' threshold lines from these; the SLO figures come from `plan`
+   * and the slow-query bound from `sampleApp.slowQuerySeconds`.
+   */
+  alertRules: {
+    /** High "API down": share of responses that are 5xx. (Medium "error rate" is plan.errorRate.) */
+    api5xxRatio: 0.05,
+    /** Quantile the latency alerts watch, and its high / low bounds in seconds. */
+    apiLatencyQuantile: 0.95,
+    apiLatencyCriticalSeconds: 5,
+    apiLatencyHighSeconds: 1,
+    memoryCriticalRatio: 0.9,
+    memoryHighRatio: 0.75,
+    diskCriticalRatio: 0.9,
+    diskHighRatio: 0.75,
+    cpuHighRatio: 0.8,
+    cacheMissRatio: 0.5,
+    queueDepth: 1000,
+    /** Replica replay behind the primary (not in the plan's table; kept well inside the 60 s backup RPO). */
+    replicationLagSeconds: 5,
+    /** SRE workbook multi-window burn rates: page (high) at 14.4× and 6×, ticket (medium) at 1×. */
+    burnRates: [
+      { severity: 'high', factor: 14.4, longWindowSeconds: 3_600, shortWindowSeconds: 300 },
+      { severity: 'high', factor: 6, longWindowSeconds: 21_600, shortWindowSeconds: 1_800 },
+      { severity: 'medium', factor: 1, longWindowSeconds: 259_200, shortWindowSeconds: 21_600 },
+    ],
+  },
+  /** sample-app (issue 4): the API/worker's own thresholds and the figures its suites assert. */
+  sampleApp: {
+    /** A query at or above this counts in `slow_queries` (plan: "Slow queries > 1s"). */
+    slowQuerySeconds: 1,
+    /** Redis cache-aside TTL for hot reads. */
+    cacheTtlSeconds: 60,
+    /** Per-client fixed-window rate limit (requests per second) before 429 + Retry-After. */
+    rateLimitPerSecond: 1000,
+    /** Largest JSON body accepted; bigger bodies get 413. */
+    maxBodyBytes: 16 * 1024,
+    /** Timeouts on every dependency call. */
+    dbStatementTimeoutMs: 5_000,
+    dbConnectTimeoutMs: 2_000,
+    redisCommandTimeoutMs: 250,
+    amqpConfirmTimeoutMs: 5_000,
+    /** Bound on SIGTERM → exit (drain in-flight requests, close pools). */
+    shutdownTimeoutMs: 10_000,
+    /** Worker: attempts before a message is dead-lettered, and the first retry delay (doubles). */
+    maxDeliveryAttempts: 4,
+    retryBaseDelayMs: 200,
+    /** Circuit breaker: consecutive failures to open, and how long it stays open before a probe. */
+    breakerFailureThreshold: 5,
+    breakerOpenMs: 5_000,
+    /** Suites: malformed requests answered with a 5xx; in-flight requests failed by SIGTERM; reads failed while Redis is down. */
+    malformed5xx: eq(0),
+    sigtermFailedRequests: eq(0),
+    redisDownFailedReads: eq(0),
+    /** Worker: a poison message reaches the DLQ within this many seconds of being published. */
+    poisonToDlqSeconds: le(30),
   },
 } as const;

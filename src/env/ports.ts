@@ -19,6 +19,8 @@ export const ENV_PORTS = {
   rabbitmqMetrics: 15692,
   prometheus: 19090,
   alertmanager: 19093,
+  /** Where Alertmanager's page/ticket/chat receivers post; GET / lists the last notifications. */
+  alertReceiver: 19095,
   grafana: 13000,
   elasticsearch: 19200,
 } as const;

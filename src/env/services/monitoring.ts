@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { ALERTMANAGER_PORT } from '../../../images/alertmanager/alertmanager.ts';
+import { DEFAULT_WEBHOOK_BASE } from '../../../monitoring/alertmanager/config.ts';
 import { PROMETHEUS_PORT } from '../../../images/prometheus/prometheus.ts';
 import { ROOT } from '../../paths.ts';
 import { ENV_PORTS } from '../ports.ts';
@@ -33,9 +34,23 @@ const prometheus: ServiceDefinition = {
   },
 };
 
+const WEBHOOK_PORT = Number(new URL(DEFAULT_WEBHOOK_BASE).port);
+
+/** The receiver the generated Alertmanager configuration posts to (page, ticket and chat paths). */
+const alertReceiver: ServiceDefinition = {
+  name: new URL(DEFAULT_WEBHOOK_BASE).hostname,
+  dependsOn: [],
+  image: { build: 'webhook-receiver' },
+  endpoints: [{ name: 'Alert notifications', url: `http://127.0.0.1:${ENV_PORTS.alertReceiver}/` }],
+  create: () => ({
+    Healthcheck: healthcheck(tcpProbe(WEBHOOK_PORT)),
+    HostConfig: { PortBindings: published(ENV_PORTS.alertReceiver, WEBHOOK_PORT) },
+  }),
+};
+
 const alertmanager: ServiceDefinition = {
   name: 'alertmanager',
-  dependsOn: [],
+  dependsOn: [alertReceiver.name],
   image: { build: 'alertmanager' },
   endpoints: [{ name: 'Alertmanager', url: `http://127.0.0.1:${ENV_PORTS.alertmanager}/` }],
   create: () => ({
@@ -85,5 +100,5 @@ const elasticsearch: ServiceDefinition = {
   }),
 };
 
-export const MONITORING_SERVICES: ServiceDefinition[] = [alertmanager, prometheus, nodeExporter];
+export const MONITORING_SERVICES: ServiceDefinition[] = [alertReceiver, alertmanager, prometheus, nodeExporter];
 export const LAPTOP_SERVICES: ServiceDefinition[] = [grafana, elasticsearch];
