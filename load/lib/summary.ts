@@ -1,3 +1,4 @@
+import type { ResultRecord } from '../../src/results/record.ts';
 import { formatTarget, meets, type Target } from '../../src/results/target.ts';
 import { targets } from '../../src/targets.ts';
 import type { Plateau } from './profiles.ts';
@@ -8,17 +9,8 @@ export interface K6SummaryData {
   state?: { testRunDurationMs?: number };
 }
 
-/** Same shape as a record of reports/<run>/results.json (src/results/results.ts ResultRecord). */
-export interface SummaryRecord {
-  id: string;
-  value: number;
-  unit: string;
-  target: string | null;
-  pass: boolean;
-  suite: string;
-  note?: string;
-  at: string;
-}
+/** A record of reports/<run>/results.json; type-only import, so the k6 bundle carries no Node code. */
+export type SummaryRecord = ResultRecord;
 
 export interface SummaryFile {
   schema: 1;

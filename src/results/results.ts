@@ -3,19 +3,10 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { currentRunId } from '../docker/labels.ts';
 import { REPORTS_DIR } from '../paths.ts';
+import type { ResultRecord } from './record.ts';
 import { formatTarget, meets, type Target } from './target.ts';
 
-export interface ResultRecord {
-  id: string;
-  value: number;
-  unit: string;
-  /** "<= 30" style, or null for a figure that is reported and not asserted. */
-  target: string | null;
-  pass: boolean;
-  suite: string;
-  note?: string;
-  at: string;
-}
+export type { ResultRecord };
 
 export interface ResultsFile {
   schema: 1;
