@@ -1,4 +1,4 @@
-import { ETCD_CLIENT_PORT } from '../../topologies/postgres/etcd.ts';
+import { ETCD_CLIENT_PORT, etcdCommand, etcdMemberNames } from '../../topologies/postgres/etcd.ts';
 import { HAPROXY_CONFIG_PATH, READ_PORT, STATS_PORT, WRITE_PORT } from '../../topologies/postgres/haproxy-config.ts';
 import { DATA_DIR, PATRONI_CONFIG_PATH, PATRONI_PORT, PG_PORT } from '../../topologies/postgres/patroni-config.ts';
 import { timingProfile } from '../../topologies/postgres/timing.ts';
@@ -8,11 +8,10 @@ import { execIn } from '../exec.ts';
 import { containerName, healthcheck, tcpProbe, type EnvContext, type ServiceDefinition } from '../service.ts';
 import { bind, published, volume } from './options.ts';
 
-const ETCD_PEER_PORT = 2380;
-const ETCD_MEMBERS = ['etcd1', 'etcd2', 'etcd3'];
+const ETCD_MEMBERS = etcdMemberNames();
 const ETCD_TOKEN = 'refstack-env';
 
-/** etcd ×3: a real quorum for Patroni's leader key (flags as in src/topologies/postgres/etcd.ts). */
+/** etcd ×3: a real quorum for Patroni's leader key, with the test topologies' command line. */
 const etcd = ETCD_MEMBERS.map(
   (name): ServiceDefinition => ({
     name,
@@ -20,17 +19,7 @@ const etcd = ETCD_MEMBERS.map(
     image: { build: 'etcd' },
     endpoints: [],
     create: () => ({
-      Cmd: [
-        `--name=${name}`,
-        '--data-dir=/var/lib/etcd/data',
-        `--listen-client-urls=http://0.0.0.0:${ETCD_CLIENT_PORT}`,
-        `--advertise-client-urls=http://${name}:${ETCD_CLIENT_PORT}`,
-        `--listen-peer-urls=http://0.0.0.0:${ETCD_PEER_PORT}`,
-        `--initial-advertise-peer-urls=http://${name}:${ETCD_PEER_PORT}`,
-        `--initial-cluster=${ETCD_MEMBERS.map((n) => `${n}=http://${n}:${ETCD_PEER_PORT}`).join(',')}`,
-        `--initial-cluster-token=${ETCD_TOKEN}`,
-        '--initial-cluster-state=new',
-      ],
+      Cmd: etcdCommand(name, ETCD_MEMBERS, ETCD_TOKEN),
       Healthcheck: healthcheck(`etcdctl --endpoints=http://127.0.0.1:${ETCD_CLIENT_PORT} --command-timeout=2s endpoint health`),
       HostConfig: { Mounts: [volume(`refstack-${name}-data`, '/var/lib/etcd')] },
     }),
