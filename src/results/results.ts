@@ -108,7 +108,9 @@ export function summaryTable(file: ResultsFile): string {
   ].join('\n');
 }
 
-function round(value: number): string {
+function round(value: number | null): string {
+  // NaN and ±Infinity are written to JSON as null: show what the suite measured, not a crash.
+  if (value === null || !Number.isFinite(value)) return String(value);
   if (Number.isInteger(value)) return String(value);
   return Math.abs(value) >= 100 ? value.toFixed(0) : value.toPrecision(3);
 }

@@ -41,3 +41,13 @@ describe('results file', () => {
     expect(() => mod.recordResult({ id: 'RTO', value: 1, unit: 's', suite: 'x' })).toThrow(/area\.metric_name/);
   });
 });
+
+describe('results file with an impossible measurement', () => {
+  it('fails a NaN figure and still prints the summary', async () => {
+    const mod = await import('../../src/results/results.ts');
+    const record = mod.recordResult({ id: 'bench.broken_ratio', value: Number.NaN, unit: 'x', suite: 'test/x' });
+    expect(record.pass).toBe(false);
+    const table = mod.summaryTable(mod.writeResultsFile({ finished: true }));
+    expect(table).toMatch(/FAIL\s+bench\.broken_ratio\s+null x/);
+  });
+});

@@ -1,0 +1,71 @@
+import type { Redis } from 'ioredis';
+import { CircuitBreaker } from '../shared/breaker.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { Metrics } from '../shared/metrics.ts';
+
+export type ReadSource = 'cache' | 'replica';
+
+/**
+ * Cache-aside over Redis with a TTL, behind a circuit breaker: when Redis fails or the breaker is
+ * open the lookup is counted as degraded and the caller reads Postgres instead.
+ */
+export class Cache {
+  constructor(
+    private readonly redis: Redis,
+    private readonly breaker: CircuitBreaker,
+    private readonly ttlSeconds: number,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {}
+
+  async getOrLoad<T>(cache: string, key: string, load: () => Promise<T | undefined>): Promise<{ value: T | undefined; body?: string; source: ReadSource }> {
+    const cached = await this.get(cache, key);
+    if (cached !== undefined) {
+      this.metrics.cacheHits.inc({ cache });
+      return { value: undefined, body: cached, source: 'cache' };
+    }
+    this.metrics.cacheMisses.inc({ cache });
+    const value = await load();
+    if (value !== undefined) {
+      const body = JSON.stringify(value);
+      void this.set(key, body);
+      return { value, body, source: 'replica' };
+    }
+    return { value, source: 'replica' };
+  }
+
+  /**
+   * Invalidation on write: the entry is replaced by the value the primary just returned. Readers
+   * fill the cache only when the key is absent (SET NX), so a miss that read a replica still
+   * behind the write cannot put the old value back over the new one.
+   */
+  async replace(key: string, value: unknown): Promise<void> {
+    try {
+      await this.breaker.run(() => this.redis.set(key, JSON.stringify(value), 'EX', this.ttlSeconds));
+    } catch (error) {
+      // Fall back to deleting; if even that fails a stale entry lives at most one TTL.
+      this.metrics.errors.inc({ kind: 'dependency' });
+      this.log.warn({ err: error, key }, 'cache replace failed');
+      await this.redis.del(key).catch(() => undefined);
+    }
+  }
+
+  private async get(cache: string, key: string): Promise<string | undefined> {
+    try {
+      const value = await this.breaker.run(() => this.redis.get(key));
+      return value ?? undefined;
+    } catch {
+      this.metrics.cacheDegraded.inc({ cache });
+      this.metrics.errors.inc({ kind: 'dependency' });
+      return undefined;
+    }
+  }
+
+  private async set(key: string, body: string): Promise<void> {
+    try {
+      await this.breaker.run(() => this.redis.set(key, body, 'EX', this.ttlSeconds, 'NX'));
+    } catch {
+      this.metrics.errors.inc({ kind: 'dependency' });
+    }
+  }
+}

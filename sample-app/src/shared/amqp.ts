@@ -1,0 +1,152 @@
+import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
+import type { Logger } from './logger.ts';
+import { backoffMs, sleep } from './retry.ts';
+
+export const EXCHANGE = 'refstack.events';
+export const DEAD_LETTER_EXCHANGE = 'refstack.events.dlx';
+export const QUEUE = 'events.process';
+export const DEAD_LETTER_QUEUE = 'events.process.dlq';
+
+/** Queue a failed message waits in before it is dead-lettered back to QUEUE (one per attempt: TTL doubles). */
+export function retryQueueName(attempt: number): string {
+  return `${QUEUE}.retry.${attempt}`;
+}
+
+/**
+ * Declares the topology; run on every (re)connect so a broker that lost its definitions gets
+ * them back. The work queue is a durable quorum queue that dead-letters to the DLQ; each retry
+ * queue holds a message for its delay and then dead-letters it back to the work queue.
+ */
+export async function declareTopology(channel: ConfirmChannel, maxAttempts: number, retryBaseDelayMs: number): Promise<void> {
+  await channel.assertExchange(EXCHANGE, 'topic', { durable: true });
+  await channel.assertExchange(DEAD_LETTER_EXCHANGE, 'fanout', { durable: true });
+  await channel.assertQueue(QUEUE, {
+    durable: true,
+    arguments: { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': DEAD_LETTER_EXCHANGE },
+  });
+  await channel.bindQueue(QUEUE, EXCHANGE, '#');
+  await channel.assertQueue(DEAD_LETTER_QUEUE, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  await channel.bindQueue(DEAD_LETTER_QUEUE, DEAD_LETTER_EXCHANGE, '');
+  for (let attempt = 1; attempt < maxAttempts; attempt++) {
+    await channel.assertQueue(retryQueueName(attempt), {
+      durable: true,
+      arguments: {
+        'x-message-ttl': retryBaseDelayMs * 2 ** (attempt - 1),
+        'x-dead-letter-exchange': '',
+        'x-dead-letter-routing-key': QUEUE,
+      },
+    });
+  }
+}
+
+export interface AmqpOptions {
+  url: string;
+  log: Logger;
+  /** Called with a fresh confirm channel after each successful (re)connect. */
+  onChannel: (channel: ConfirmChannel) => Promise<void>;
+  name: string;
+}
+
+/**
+ * One AMQP connection that reconnects with backoff forever (until closed) and hands every new
+ * confirm channel to `onChannel`, which re-declares the topology and re-subscribes.
+ */
+export class AmqpConnection {
+  private model: ChannelModel | undefined;
+  private channel_: ConfirmChannel | undefined;
+  private closing = false;
+  private attempt = 0;
+  private connecting: Promise<void> | undefined;
+
+  constructor(private readonly o: AmqpOptions) {}
+
+  get channel(): ConfirmChannel | undefined {
+    return this.channel_;
+  }
+
+  get connected(): boolean {
+    return this.channel_ !== undefined;
+  }
+
+  start(): Promise<void> {
+    this.connecting ??= this.loop();
+    return this.connecting;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.closing) {
+      try {
+        await this.connectOnce();
+        this.attempt = 0;
+        return;
+      } catch (error) {
+        this.attempt += 1;
+        const delay = backoffMs(this.attempt, 250, 5_000);
+        this.o.log.warn({ err: error, attempt: this.attempt, delayMs: delay }, `${this.o.name}: amqp connect failed`);
+        await sleep(delay);
+      }
+    }
+  }
+
+  private async connectOnce(): Promise<void> {
+    const model = await amqp.connect(this.o.url, { timeout: 5_000, clientProperties: { connection_name: this.o.name } });
+    const lost = (error?: Error) => {
+      if (this.model !== model) return;
+      this.model = undefined;
+      this.channel_ = undefined;
+      if (this.closing) return;
+      this.o.log.warn({ err: error }, `${this.o.name}: amqp connection lost, reconnecting`);
+      this.connecting = undefined;
+      void this.start();
+    };
+    model.on('error', (error: Error) => this.o.log.warn({ err: error }, `${this.o.name}: amqp connection error`));
+    model.on('close', lost);
+    try {
+      const channel = await model.createConfirmChannel();
+      channel.on('error', (error: Error) => this.o.log.warn({ err: error }, `${this.o.name}: amqp channel error`));
+      // A channel closed by the broker (e.g. a failed declare) is treated as a lost connection.
+      channel.on('close', () => {
+        if (this.channel_ === channel) void model.close().catch(() => undefined);
+      });
+      await this.o.onChannel(channel);
+      this.model = model;
+      this.channel_ = channel;
+      this.o.log.info(`${this.o.name}: amqp connected`);
+    } catch (error) {
+      await model.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const model = this.model;
+    this.model = undefined;
+    this.channel_ = undefined;
+    await model?.close().catch(() => undefined);
+  }
+}
+
+/** Publishes and waits for the broker's confirm, with a deadline. */
+export function publishConfirmed(
+  channel: ConfirmChannel,
+  exchange: string,
+  routingKey: string,
+  body: Buffer,
+  options: amqp.Options.Publish,
+  timeoutMs: number,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`publish to ${exchange}/${routingKey} not confirmed within ${timeoutMs} ms`)), timeoutMs);
+    try {
+      channel.publish(exchange, routingKey, body, { persistent: true, contentType: 'application/json', ...options }, (error) => {
+        clearTimeout(timer);
+        if (error) reject(error instanceof Error ? error : new Error(String(error)));
+        else resolve();
+      });
+    } catch (error) {
+      clearTimeout(timer);
+      reject(error as Error);
+    }
+  });
+}
