@@ -29,9 +29,14 @@ export async function prepareMixState(client: HttpLoadClient, keys: readonly Api
   return state;
 }
 
+/**
+ * runOpenModel numbers each run's requests from 0; a suite reuses one state across runs (steps of a
+ * capacity search, a failover run after a latency run), so calls are numbered by the state instead:
+ * call numbers, and the sign-ups derived from them, stay unique for the state's whole life.
+ */
 export function sampleApiRequester(client: HttpLoadClient, keys: readonly ApiKey[], state: MixState): LoadRequest {
-  return async (i, signal) => {
-    const call = planCall(i, state, keys);
+  return async (_i, signal) => {
+    const call = planCall(state.callsPlanned++, state, keys);
     const outcome = await client.call(toHttpCall(call), signal);
     observeResponse(state, call, outcome.status, outcome.body);
     return { ok: outcome.ok, status: outcome.status };

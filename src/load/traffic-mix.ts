@@ -49,11 +49,13 @@ export interface MixState {
   runTag: string;
   userIds: string[];
   orderIds: string[];
+  /** Calls planned on this state by the Node requester (k6 numbers calls with iterationInTest instead). */
+  callsPlanned: number;
 }
 
 export function newMixState(runTag: string, userIds: string[]): MixState {
   if (!/^[a-z0-9-]{1,40}$/.test(runTag)) throw new Error(`traffic mix: runTag "${runTag}" must match [a-z0-9-]{1,40}`);
-  return { runTag, userIds: [...userIds], orderIds: [] };
+  return { runTag, userIds: [...userIds], orderIds: [], callsPlanned: 0 };
 }
 
 /** "web:key-one,mobile:key-two:50" (sample-app's API_CLIENTS format; a rate is ignored) or a single bare key. */

@@ -4,6 +4,8 @@ import { sleep } from './wait.ts';
 
 export interface SplitBrainReport {
   ticks: number;
+  /** Longest time between the starts of two consecutive polls: how blind the watcher ever was. */
+  longestGapMs: number;
   /** Ticks at which two or more members reported themselves out of recovery (accepting writes). */
   splitBrainTicks: number;
   /** Per member, ticks at which it answered as a primary. */
@@ -66,16 +68,19 @@ export class SplitBrainWatcher {
   }
 
   private async runLoop(): Promise<SplitBrainReport> {
-    const report: SplitBrainReport = { ticks: 0, splitBrainTicks: 0, primaryTicks: {}, unreachableTicks: {}, refusedTicks: {}, overlaps: [], firstPrimaryAt: {}, lastPrimaryAt: {} };
+    const report: SplitBrainReport = { ticks: 0, longestGapMs: 0, splitBrainTicks: 0, primaryTicks: {}, unreachableTicks: {}, refusedTicks: {}, overlaps: [], firstPrimaryAt: {}, lastPrimaryAt: {} };
     for (const m of this.members) {
       report.primaryTicks[m.name] = 0;
       report.unreachableTicks[m.name] = 0;
       report.refusedTicks[m.name] = 0;
     }
     const end = performance.now() + this.options.maxSeconds * 1000;
+    let previousTick: number | undefined;
     try {
       while (!this.stopping && performance.now() < end) {
         const tickStart = performance.now();
+        if (previousTick !== undefined) report.longestGapMs = Math.max(report.longestGapMs, tickStart - previousTick);
+        previousTick = tickStart;
         const answers = await Promise.all(this.members.map((m) => this.isPrimary(m)));
         report.ticks++;
         const primaries = this.members.filter((_, i) => answers[i] === true).map((m) => m.name);
