@@ -13,7 +13,7 @@ export const USAGE = `refstack — local reference environment and resilience te
 
 usage:
   refstack doctor [--json]                 check the engine, images, Node and disk; prints the fix for each failure
-  refstack images build [name…] [--force] [--verbose]
+  refstack images build [name…] [--force] [--no-cache] [--verbose]
                                            build images/<name> (all by default); unchanged folders are skipped
   refstack images list [--json]            every image, its content hash and whether it is up to date
   refstack up [--profile test|production]  start the environment (default profile: production) and print its endpoints
@@ -25,7 +25,7 @@ usage:
 
 export class UsageError extends Error {}
 
-type Flags = { json?: boolean; force?: boolean; verbose?: boolean; watch?: boolean; 'keep-data'?: boolean; all?: boolean; help?: boolean; profile?: string };
+type Flags = { json?: boolean; force?: boolean; 'no-cache'?: boolean; verbose?: boolean; watch?: boolean; 'keep-data'?: boolean; all?: boolean; help?: boolean; profile?: string };
 
 function parse(argv: string[], allowed: (keyof Flags)[], valued: (keyof Flags)[] = []): { flags: Flags; positionals: string[] } {
   const options = Object.fromEntries([...allowed.map((name) => [name, { type: 'boolean' as const }]), ...valued.map((name) => [name, { type: 'string' as const }])]);
@@ -50,9 +50,9 @@ export async function main(argv: string[]): Promise<number> {
     case 'images': {
       const [sub, ...names] = rest;
       if (sub === 'build') {
-        const { flags, positionals } = parse(names, ['force', 'verbose']);
+        const { flags, positionals } = parse(names, ['force', 'no-cache', 'verbose']);
         await requireEngine();
-        await buildImages({ names: positionals, force: flags.force ?? false, verbose: flags.verbose ?? false });
+        await buildImages({ names: positionals, force: flags.force ?? false, noCache: flags['no-cache'] ?? false, verbose: flags.verbose ?? false });
         return 0;
       }
       if (sub === 'list') {

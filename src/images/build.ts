@@ -34,6 +34,8 @@ export interface BuildOptions {
   force?: boolean;
   /** Print every build output line instead of only the Dockerfile steps. */
   verbose?: boolean;
+  /** Ignore the layer cache (e.g. to pick up Debian security updates); implies force. */
+  noCache?: boolean;
 }
 
 /** Builds the named images (all when none are named), skipping those whose folder did not change. */
@@ -45,14 +47,14 @@ export async function buildImages(options: BuildOptions = {}): Promise<ImageStat
   for (const [index, spec] of specs.entries()) {
     const state = await stateOf(spec, base);
     const label = `[${index + 1}/${specs.length}] ${state.ref}`;
-    if (state.upToDate && !options.force) {
+    if (state.upToDate && !options.force && !options.noCache) {
       detail(`${label} up to date (${state.wantedHash})`);
       results.push(state);
       continue;
     }
     const started = performance.now();
     step(`${label} building (${state.builtHash ? 'folder changed' : 'not built yet'})`);
-    await buildOne(spec, base, state.wantedHash, options.verbose ?? false);
+    await buildOne(spec, base, state.wantedHash, { verbose: options.verbose ?? false, noCache: options.noCache ?? false });
     detail(`${label} built in ${elapsed(started)}`);
     results.push({ ...state, builtHash: state.wantedHash, upToDate: true });
   }
@@ -67,7 +69,8 @@ export async function ensureImages(names?: string[]): Promise<void> {
   if (stale.length) await buildImages({ names: stale });
 }
 
-async function buildOne(spec: ImageSpec, base: ResolvedBase, hash: string, verbose: boolean): Promise<void> {
+async function buildOne(spec: ImageSpec, base: ResolvedBase, hash: string, options: { verbose: boolean; noCache: boolean }): Promise<void> {
+  const { verbose } = options;
   const stream = await docker().buildImage(
     { context: spec.contextDir, src: spec.files },
     {
@@ -77,6 +80,7 @@ async function buildOne(spec: ImageSpec, base: ResolvedBase, hash: string, verbo
       labels: { [LABEL.contentHash]: hash, 'org.refstack.image': spec.name },
       rm: true,
       forcerm: true,
+      nocache: options.noCache,
     },
   );
   const tail: string[] = [];
