@@ -10,6 +10,7 @@ import { targets } from '../../../src/targets.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
 import { startSampleApp, startSampleAppBackends, type SampleAppBackends, type StartedSampleApp } from '../../../src/topologies/sample-app.ts';
 import { DEAD_LETTER_QUEUE, EXCHANGE } from '../../src/shared/amqp.ts';
+import { SENTINEL_PORT } from '../../../images/redis/redis.ts';
 import { call, eventually } from '../support/http.ts';
 import { malformedCases } from '../support/malformed.ts';
 import { metric, scrape } from '../support/metrics.ts';
@@ -253,6 +254,13 @@ describeWithDocker('sample-app: the API and worker against real Postgres (primar
 
   it('a stopped Redis master: Sentinel promotes the replica, reads are served throughout, and the API caches on the new master', async () => {
     const failed: string[] = [];
+    // A drill starts from a healthy state. After the previous scenario froze every Redis container,
+    // Sentinel sits in TILT mode (30 s without acting, by design) and the replica may still be re-linking.
+    await eventually('Sentinel out of TILT and the replica linked to its master', async () => {
+      const sentinel = await backends.redis.sentinel.exec(['redis-cli', '-p', String(SENTINEL_PORT), 'info', 'sentinel']);
+      const replica = await backends.redis.replica.exec(['redis-cli', 'info', 'replication']);
+      return /sentinel_tilt:0/.test(sentinel.output) && /master_link_status:up/.test(replica.output) ? true : undefined;
+    }, 60_000, 500);
     await docker().getContainer(backends.redis.master.getId()).stop({ t: 1 });
     const started = performance.now();
     const promoted = await eventually('cache hits from the promoted replica', async () => {
@@ -262,7 +270,13 @@ describeWithDocker('sample-app: the API and worker against real Postgres (primar
         if (i === 1 && r.headers.get('x-read-source') === 'cache') return (performance.now() - started) / 1000;
       }
       return undefined;
-    }, 60_000, 250);
+    }, 60_000, 250).catch(async (error: Error) => {
+      // Say why: what Sentinel decided and what the replica thinks it is.
+      const sentinel = await backends.redis.sentinel.exec(['sh', '-c', `redis-cli -p ${SENTINEL_PORT} sentinel masters; redis-cli -p ${SENTINEL_PORT} sentinel replicas mymaster`]);
+      const role = await backends.redis.replica.exec(['redis-cli', 'role']);
+      const logs = await backends.redis.sentinel.logs().then((stream) => readAll(stream)).catch(() => '(no sentinel log)');
+      throw new Error(`${error.message}\n--- sentinel ---\n${sentinel.output}\n--- replica role ---\n${role.output}\n--- sentinel log ---\n${logs.slice(-3000)}`);
+    });
     const role = await backends.redis.replica.exec(['redis-cli', 'role']);
     expect(role.output.split('\n')[0], 'the replica is the master now').toBe('master');
     expect(failed, 'reads failed during the Redis failover').toEqual([]);
@@ -401,3 +415,12 @@ describeWithDocker('sample-app: the API and worker against real Postgres (primar
     }
   });
 });
+
+function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    stream.on('end', () => resolve(text));
+    setTimeout(() => resolve(text), 1_000);
+  });
+}
