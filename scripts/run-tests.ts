@@ -26,10 +26,19 @@ process.stderr.write(`refstack test run ${runId}\n`);
 mkdirSync(runDir(runId), { recursive: true });
 const vitestReport = join(runDir(runId), 'vitest.json');
 const reporters = ['--reporter=default', '--reporter=json', `--outputFile.json=${vitestReport}`];
+// Its own process group, so that an interrupt reaches vitest's workers too, not only its main process.
 const vitest = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...reporters, ...process.argv.slice(2)], {
   env,
   stdio: 'inherit',
+  detached: true,
 });
+const signalGroup = (signal: NodeJS.Signals) => {
+  try {
+    process.kill(-(vitest.pid ?? 0), signal);
+  } catch {
+    // the group is already gone
+  }
+};
 
 let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -37,11 +46,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (interrupted) return;
     interrupted = true;
     process.stderr.write(`\n${signal}: stopping the tests and removing what run ${runId} created…\n`);
-    vitest.kill(signal);
+    signalGroup(signal);
   });
 }
 
 const vitestCode = await new Promise<number>((resolve) => vitest.on('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1))));
+// A worker still alive after vitest exited would keep using containers the sweep below removes.
+signalGroup('SIGKILL');
 
 const engine = await engineInfo(3_000);
 if (engine.reachable) {
