@@ -1,3 +1,4 @@
+import { thresholds } from '../sample-app/src/shared/thresholds.ts';
 import type { Target } from './results/target.ts';
 
 /**
@@ -94,29 +95,9 @@ export const targets = {
       { severity: 'medium', factor: 1, longWindowSeconds: 259_200, shortWindowSeconds: 21_600 },
     ],
   },
-  /** sample-app (issue 4): the API/worker's own thresholds and the figures its suites assert. */
+  /** sample-app (issue 4): the app's own thresholds (sample-app/src/shared/thresholds.ts) and the figures its suites assert. */
   sampleApp: {
-    /** A query at or above this counts in `slow_queries` (plan: "Slow queries > 1s"). */
-    slowQuerySeconds: 1,
-    /** Redis cache-aside TTL for hot reads. */
-    cacheTtlSeconds: 60,
-    /** Per-client fixed-window rate limit (requests per second) before 429 + Retry-After. */
-    rateLimitPerSecond: 1000,
-    /** Largest JSON body accepted; bigger bodies get 413. */
-    maxBodyBytes: 16 * 1024,
-    /** Timeouts on every dependency call. */
-    dbStatementTimeoutMs: 5_000,
-    dbConnectTimeoutMs: 2_000,
-    redisCommandTimeoutMs: 250,
-    amqpConfirmTimeoutMs: 5_000,
-    /** Bound on SIGTERM → exit (drain in-flight requests, close pools). */
-    shutdownTimeoutMs: 10_000,
-    /** Worker: attempts before a message is dead-lettered, and the first retry delay (doubles). */
-    maxDeliveryAttempts: 4,
-    retryBaseDelayMs: 200,
-    /** Circuit breaker: consecutive failures to open, and how long it stays open before a probe. */
-    breakerFailureThreshold: 5,
-    breakerOpenMs: 5_000,
+    ...thresholds,
     /** Suites: malformed requests answered with a 5xx; in-flight requests failed by SIGTERM; reads failed while Redis is down. */
     malformed5xx: eq(0),
     sigtermFailedRequests: eq(0),

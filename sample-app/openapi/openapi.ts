@@ -1,4 +1,4 @@
-import { targets } from '../../src/targets.ts';
+import { thresholds } from '../src/shared/thresholds.ts';
 
 /**
  * The API contract. Served at /openapi.json; request bodies and path parameters are validated
@@ -24,7 +24,7 @@ export const openApiDocument = {
   info: {
     title: 'refstack sample-app',
     version: '1.0.0',
-    description: `Products (cached reads), users, sessions and orders. Bodies up to ${targets.sampleApp.maxBodyBytes} bytes.`,
+    description: `Products (cached reads), users, sessions and orders. Bodies up to ${thresholds.maxBodyBytes} bytes.`,
   },
   components: {
     securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } },

@@ -1,4 +1,4 @@
-import { targets } from '../../../src/targets.ts';
+import { thresholds, type Thresholds } from './thresholds.ts';
 
 /** One API client: its name (the metrics label), its key, and its rate limit in requests per second. */
 export interface ApiClient {
@@ -34,7 +34,7 @@ export interface Config {
   faultsEnabled: boolean;
   /** Seconds answering (with Connection: close, readiness 503) after SIGTERM before closing the listener. */
   shutdownDelayMs: number;
-  thresholds: typeof targets.sampleApp;
+  thresholds: Thresholds;
 }
 
 export class ConfigError extends Error {}
@@ -94,7 +94,7 @@ export function loadConfig(role: Config['role'], env: Env = process.env): Config
     logLevel: env.LOG_LEVEL ?? 'info',
     faultsEnabled: env.SAMPLE_APP_FAULTS === '1',
     shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 0, 0, 60_000),
-    thresholds: targets.sampleApp,
+    thresholds,
   };
   if (problems.length) throw new ConfigError(`sample-app ${role}: bad configuration:\n  - ${problems.join('\n  - ')}`);
   return config;
@@ -123,7 +123,7 @@ export function parseClients(raw: string, problems: string[] = []): ApiClient[] 
     const [name, key, rate] = entry.split(':');
     if (!name || !/^[a-z][a-z0-9_-]{0,31}$/.test(name)) problems.push(`API_CLIENTS: client name "${name ?? ''}" must match [a-z][a-z0-9_-]{0,31}`);
     if (!key || key.length < 8) problems.push(`API_CLIENTS: the key of "${name ?? ''}" must have at least 8 characters`);
-    const ratePerSecond = rate === undefined ? targets.sampleApp.rateLimitPerSecond : Number(rate);
+    const ratePerSecond = rate === undefined ? thresholds.rateLimitPerSecond : Number(rate);
     if (!Number.isInteger(ratePerSecond) || ratePerSecond < 1) problems.push(`API_CLIENTS: the rate of "${name ?? ''}" must be a positive integer`);
     clients.push({ name: name ?? '', key: key ?? '', ratePerSecond });
   }

@@ -58,7 +58,7 @@ export function createMetrics(service: 'sample-api' | 'sample-worker') {
     }),
     slowQueries: new client.Counter({
       name: 'slow_queries',
-      help: 'Queries at or above the slow-query threshold (targets.sampleApp.slowQuerySeconds)',
+      help: 'Queries at or above the slow-query threshold (thresholds.slowQuerySeconds)',
       labelNames: ['pool', 'operation'] as const,
       registers,
     }),
