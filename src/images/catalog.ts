@@ -26,7 +26,11 @@ interface Manifest {
 const HANDLE_FILE = /\.(ts|md)$/;
 const NEVER_SENT = /^(node_modules|\.git|reports|\.refstack|dist)$/;
 
-export const IMAGE_PREFIX = 'refstack';
+/**
+ * Repository prefix of the built images (refstack/<name>:latest). REFSTACK_IMAGE_PREFIX gives a
+ * second checkout on the same engine images of its own, so two work trees never rebuild each other's.
+ */
+export const IMAGE_PREFIX = process.env.REFSTACK_IMAGE_PREFIX || 'refstack';
 
 export function imageRef(name: string): string {
   return `${IMAGE_PREFIX}/${name}:latest`;
