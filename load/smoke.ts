@@ -1,5 +1,5 @@
 import type { Options } from 'k6/options';
-import { targets } from '../src/targets.ts';
+import { targets } from '../src/core/targets.ts';
 import { baseUrl } from './lib/env.ts';
 import { SMOKE, vusFor } from './lib/profiles.ts';
 import { summaryHandler } from './lib/summary.ts';

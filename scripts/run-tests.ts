@@ -6,10 +6,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeRun } from '../src/docker/cleanup.ts';
-import { engineInfo } from '../src/docker/engine.ts';
-import { newRunId } from '../src/docker/labels.ts';
-import { runDir, summaryTable, writeResultsFile } from '../src/results/results.ts';
+import { removeRun } from '../src/core/docker/cleanup.ts';
+import { engineInfo } from '../src/core/docker/engine.ts';
+import { newRunId } from '../src/core/docker/labels.ts';
+import { runDir, summaryTable, writeResultsFile } from '../src/core/results/results.ts';
 
 const runId = process.env.REFSTACK_RUN_ID ?? newRunId();
 const env = {

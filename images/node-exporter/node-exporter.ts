@@ -1,6 +1,6 @@
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
-import { runLabels } from '../../src/docker/labels.ts';
-import { imageRef } from '../../src/images/catalog.ts';
+import { runLabels } from '../../src/core/docker/labels.ts';
+import { imageRef } from '../../src/core/images/catalog.ts';
 
 export const NODE_EXPORTER_PORT = 9100;
 /** A small tmpfs the disk alerts are proven on: filling it is fast, bounded and harmless. */

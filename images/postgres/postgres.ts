@@ -1,6 +1,6 @@
 import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
-import { runLabels } from '../../src/docker/labels.ts';
-import { imageRef } from '../../src/images/catalog.ts';
+import { runLabels } from '../../src/core/docker/labels.ts';
+import { imageRef } from '../../src/core/images/catalog.ts';
 
 export const POSTGRES_IMAGE = imageRef('postgres');
 

@@ -1,6 +1,6 @@
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
-import { runLabels } from '../../src/docker/labels.ts';
-import { imageRef } from '../../src/images/catalog.ts';
+import { runLabels } from '../../src/core/docker/labels.ts';
+import { imageRef } from '../../src/core/images/catalog.ts';
 
 export const PROMETHEUS_IMAGE = imageRef('prometheus');
 export const PROMETHEUS_PORT = 9090;

@@ -1,6 +1,6 @@
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
-import { runLabels } from '../../src/docker/labels.ts';
-import { imageRef } from '../../src/images/catalog.ts';
+import { runLabels } from '../../src/core/docker/labels.ts';
+import { imageRef } from '../../src/core/images/catalog.ts';
 
 export const REDIS_EXPORTER_PORT = 9121;
 

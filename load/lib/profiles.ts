@@ -1,5 +1,5 @@
 import type { Stage } from 'k6/options';
-import { targets } from '../../src/targets.ts';
+import { targets } from '../../src/core/targets.ts';
 import { numberEnv } from './env.ts';
 
 /**

@@ -1,6 +1,6 @@
-import type { ResultRecord } from '../../src/results/record.ts';
-import { formatTarget, meets, type Target } from '../../src/results/target.ts';
-import { targets } from '../../src/targets.ts';
+import type { ResultRecord } from '../../src/core/results/record.ts';
+import { formatTarget, meets, type Target } from '../../src/core/results/target.ts';
+import { targets } from '../../src/core/targets.ts';
 import type { Plateau } from './profiles.ts';
 
 /** The parts of k6's handleSummary data this module reads. */

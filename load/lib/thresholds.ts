@@ -1,7 +1,7 @@
-import type { Target } from '../../src/results/target.ts';
-import { targets } from '../../src/targets.ts';
+import type { Target } from '../../src/core/results/target.ts';
+import { targets } from '../../src/core/targets.ts';
 
-/** k6 threshold expressions generated from src/targets.ts: the numbers are never typed here. */
+/** k6 threshold expressions generated from src/core/targets.ts: the numbers are never typed here. */
 
 export function k6Expression(aggregation: string, target: Target): string {
   return `${aggregation}${target.op}${target.value}`;

@@ -1,4 +1,4 @@
-import { targets } from '../../src/targets.ts';
+import { targets } from '../../src/core/targets.ts';
 import { API_SERVICE } from '../api/alerts.ts';
 import { counter, num, series } from '../lib/promql.ts';
 import type { AlertDefinition, Component, Profile, PromtoolCase, RecordingRule } from '../lib/types.ts';

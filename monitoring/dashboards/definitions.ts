@@ -1,4 +1,4 @@
-import { targets } from '../../src/targets.ts';
+import { targets } from '../../src/core/targets.ts';
 import type { PanelSpec } from './panels.ts';
 
 const t = targets.alertRules;

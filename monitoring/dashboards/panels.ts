@@ -24,7 +24,7 @@ export interface PanelSpec {
   kind: 'timeseries' | 'stat';
   unit: string;
   queries: PanelQuery[];
-  /** Alert thresholds drawn on the panel (values from src/targets.ts): [warning, critical]. */
+  /** Alert thresholds drawn on the panel (values from src/core/targets.ts): [warning, critical]. */
   thresholds?: number[];
   width?: number;
 }

@@ -1,4 +1,4 @@
-import { targets } from '../../src/targets.ts';
+import { targets } from '../../src/core/targets.ts';
 import { counter, gauge, num, series } from '../lib/promql.ts';
 import { POSTGRES_JOB } from '../prometheus/config.ts';
 import type { AlertDefinition, Component, Profile, PromtoolCase, RecordingRule } from '../lib/types.ts';

@@ -1,4 +1,4 @@
-import { targets } from '../../src/targets.ts';
+import { targets } from '../../src/core/targets.ts';
 import { gauge, num, series } from '../lib/promql.ts';
 import type { AlertDefinition, Component, PromtoolCase } from '../lib/types.ts';
 

@@ -1,4 +1,4 @@
-import { targets } from '../../src/targets.ts';
+import { targets } from '../../src/core/targets.ts';
 import { API_SERVICE } from '../api/alerts.ts';
 import { duration } from '../lib/profiles.ts';
 import { num, series, unique } from '../lib/promql.ts';

@@ -1,7 +1,7 @@
 import type { StartedTestContainer } from 'testcontainers';
 import { ALERTMANAGER_PORT, startAlertmanager } from '../../images/alertmanager/alertmanager.ts';
 import { PROMETHEUS_PORT, startPrometheus } from '../../images/prometheus/prometheus.ts';
-import { docker } from '../../src/docker/engine.ts';
+import { docker } from '../../src/core/docker/engine.ts';
 import { renderAlertmanagerConfig } from '../alertmanager/config.ts';
 import { test as testProfile } from '../lib/profiles.ts';
 import { components } from '../mixin.ts';

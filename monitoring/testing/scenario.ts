@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import { recordResult } from '../../src/results/results.ts';
-import { targets } from '../../src/targets.ts';
+import { recordResult } from '../../src/core/results/results.ts';
+import { targets } from '../../src/core/targets.ts';
 import { RECEIVER_BY_SEVERITY } from '../alertmanager/config.ts';
 import { test as testProfile } from '../lib/profiles.ts';
 import { allAlertRules, runbookUrl } from '../mixin.ts';

@@ -12,18 +12,18 @@
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 
 const { GenericContainer, Wait } = await import('testcontainers');
-const { removeRun } = await import('../../src/docker/cleanup.ts');
-const { currentRunId, runLabels } = await import('../../src/docker/labels.ts');
-const { createNetwork } = await import('../../src/docker/network.ts');
-const { ensureImages } = await import('../../src/images/build.ts');
-const { imageRef } = await import('../../src/images/catalog.ts');
+const { removeRun } = await import('../../src/core/docker/cleanup.ts');
+const { currentRunId, runLabels } = await import('../../src/core/docker/labels.ts');
+const { createNetwork } = await import('../../src/core/docker/network.ts');
+const { ensureImages } = await import('../../src/core/images/build.ts');
+const { imageRef } = await import('../../src/core/images/catalog.ts');
 const { judgeStep } = await import('../../src/load/capacity.ts');
 const { runOpenModel } = await import('../../src/load/open-model.ts');
 const { setTimeout: sleep } = await import('node:timers/promises');
 const { loadavg } = await import('node:os');
 const { createHttpLoadClient } = await import('../../src/load/http.ts');
-const { recordResult, writeResultsFile, summaryTable } = await import('../../src/results/results.ts');
-const { targets } = await import('../../src/targets.ts');
+const { recordResult, writeResultsFile, summaryTable } = await import('../../src/core/results/results.ts');
+const { targets } = await import('../../src/core/targets.ts');
 const { startSampleApp, startSampleAppBackends } = await import('../../src/topologies/sample-app.ts');
 
 type CapacityStep = ReturnType<typeof judgeStep>;

@@ -1,13 +1,13 @@
 import { parseArgs } from 'node:util';
-import { removeEverything } from '../docker/cleanup.ts';
-import { withTimeout } from '../docker/engine.ts';
-import { engineCheck, formatChecks, runDoctor } from '../doctor.ts';
+import { removeEverything } from '../core/docker/cleanup.ts';
+import { withTimeout } from '../core/docker/engine.ts';
+import { engineCheck, formatChecks, runDoctor } from './doctor.ts';
 import { drillNames, formatDrill, runDrill } from '../env/drills/drills.ts';
 import { down, status, statusTable, up } from '../env/environment.ts';
 import { formatUp, parseProfile } from '../env/report.ts';
-import { buildImages, imageStates } from '../images/build.ts';
-import { resolveBase } from '../images/base.ts';
-import { step } from '../progress.ts';
+import { buildImages, imageStates } from '../core/images/build.ts';
+import { resolveBase } from '../core/images/base.ts';
+import { step } from '../core/progress.ts';
 
 export const USAGE = `refstack — local reference environment and resilience test harness
 

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { ROOT } from '../paths.ts';
+import { ROOT } from '../core/paths.ts';
 import { etcdHosts } from '../topologies/postgres/etcd.ts';
 import { haproxyConfig } from '../topologies/postgres/haproxy-config.ts';
 import { patroniConfig, type ClusterSecrets } from '../topologies/postgres/patroni-config.ts';

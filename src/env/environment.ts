@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type Docker from 'dockerode';
-import { removeByLabels, type Removed } from '../docker/cleanup.ts';
-import { docker, withTimeout } from '../docker/engine.ts';
-import { LABEL, runLabels } from '../docker/labels.ts';
-import { ensureImages } from '../images/build.ts';
-import { detail, elapsed, step } from '../progress.ts';
+import { removeByLabels, type Removed } from '../core/docker/cleanup.ts';
+import { docker, withTimeout } from '../core/docker/engine.ts';
+import { LABEL, runLabels } from '../core/docker/labels.ts';
+import { ensureImages } from '../core/images/build.ts';
+import { detail, elapsed, step } from '../core/progress.ts';
 import { writeEnvConfigs } from './config-files.ts';
 import { demux } from './exec.ts';
 import {

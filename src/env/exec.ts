@@ -1,4 +1,4 @@
-import { docker } from '../docker/engine.ts';
+import { docker } from '../core/docker/engine.ts';
 
 /** Runs a command in a running container and returns its exit code and combined output. */
 export async function execIn(container: string, command: string[], user = 'root'): Promise<{ exitCode: number; output: string }> {

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
-import { docker } from '../docker/engine.ts';
-import { LABEL, runLabels } from '../docker/labels.ts';
-import { imageRef } from '../images/catalog.ts';
+import { docker } from '../core/docker/engine.ts';
+import { LABEL, runLabels } from '../core/docker/labels.ts';
+import { imageRef } from '../core/images/catalog.ts';
 import type { TimingName } from '../topologies/postgres/timing.ts';
 
 /** The environment `refstack up` brings up: one long-lived network, containers named refstack-<service>. */

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { docker } from '../docker/engine.ts';
-import { currentRunId, LABEL } from '../docker/labels.ts';
+import { docker } from '../core/docker/engine.ts';
+import { currentRunId, LABEL } from '../core/docker/labels.ts';
 
 /**
  * Where the machine's CPU went, sampled once a second: the whole host, this process (the load

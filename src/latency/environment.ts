@@ -6,10 +6,10 @@ import { startRabbitMq, type StartedRabbitMq } from '../../images/rabbitmq/rabbi
 import { startRedisSentinelSet, type RedisSentinelSet } from '../../images/redis/redis.ts';
 import { test as testProfile } from '../../monitoring/lib/profiles.ts';
 import { renderPrometheusConfig } from '../../monitoring/prometheus/config.ts';
-import { runLabels } from '../docker/labels.ts';
-import { imageRef } from '../images/catalog.ts';
+import { runLabels } from '../core/docker/labels.ts';
+import { imageRef } from '../core/images/catalog.ts';
 import type { ApiKey } from '../load/traffic-mix.ts';
-import { ROOT } from '../paths.ts';
+import { ROOT } from '../core/paths.ts';
 import { startPostgresCluster, type PostgresCluster } from '../topologies/postgres/cluster.ts';
 import { READ_PORT, WRITE_PORT } from '../topologies/postgres/haproxy-config.ts';
 import { API_PORT, DEFAULT_CLIENTS, WORKER_METRICS_PORT, startSampleApp, type ClientSpec, type StartedSampleApp } from '../topologies/sample-app.ts';

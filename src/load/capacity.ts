@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatTarget, meets, type Target } from '../results/target.ts';
+import { formatTarget, meets, type Target } from '../core/results/target.ts';
 import { runOpenModel, type LoadRequest, type OpenModelResult } from './open-model.ts';
 
 /** The service level a rate must hold to count as capacity (pass targets.latency.* here). */

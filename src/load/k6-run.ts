@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { relative } from 'node:path';
-import { ROOT } from '../paths.ts';
+import { ROOT } from '../core/paths.ts';
 import { buildK6Scripts, isK6Script, K6_SCRIPTS } from './k6-build.ts';
 
 export const K6_INSTALL_HELP = `k6 is not installed (it is AGPL-3.0 and not distributed on npm, so refstack cannot install it).

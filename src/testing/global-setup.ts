@@ -1,9 +1,9 @@
 import type { TestProject } from 'vitest/node';
-import { removeRun, removeStaleTestRuns } from '../docker/cleanup.ts';
-import { currentRunId } from '../docker/labels.ts';
-import { engineCheck } from '../doctor.ts';
-import { ensureImages } from '../images/build.ts';
-import { detail, step } from '../progress.ts';
+import { removeRun, removeStaleTestRuns } from '../core/docker/cleanup.ts';
+import { currentRunId } from '../core/docker/labels.ts';
+import { engineCheck } from '../cli/doctor.ts';
+import { ensureImages } from '../core/images/build.ts';
+import { detail, step } from '../core/progress.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -2,9 +2,9 @@ import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainer
 import { postgresContainer, type StartedPostgreSqlContainer } from '../../images/postgres/postgres.ts';
 import { startRabbitMq, type StartedRabbitMq } from '../../images/rabbitmq/rabbitmq.ts';
 import { startRedisSentinelSet, type RedisSentinelSet } from '../../images/redis/redis.ts';
-import { docker } from '../docker/engine.ts';
-import { runLabels } from '../docker/labels.ts';
-import { imageRef } from '../images/catalog.ts';
+import { docker } from '../core/docker/engine.ts';
+import { runLabels } from '../core/docker/labels.ts';
+import { imageRef } from '../core/images/catalog.ts';
 
 export const API_PORT = 8080;
 export const WORKER_METRICS_PORT = 9464;

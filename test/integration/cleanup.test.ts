@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GenericContainer } from 'testcontainers';
 import { expect, it } from 'vitest';
-import { countByLabels, removeRun, removeStaleTestRuns } from '../../src/docker/cleanup.ts';
-import { docker } from '../../src/docker/engine.ts';
-import { LABEL, newRunId, runLabels } from '../../src/docker/labels.ts';
-import { imageRef } from '../../src/images/catalog.ts';
+import { countByLabels, removeRun, removeStaleTestRuns } from '../../src/core/docker/cleanup.ts';
+import { docker } from '../../src/core/docker/engine.ts';
+import { LABEL, newRunId, runLabels } from '../../src/core/docker/labels.ts';
+import { imageRef } from '../../src/core/images/catalog.ts';
 import { describeWithDocker } from '../../src/testing/integration.ts';
 
 interface Marker {

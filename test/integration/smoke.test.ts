@@ -1,9 +1,9 @@
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { postgresContainer, type StartedPostgreSqlContainer } from '../../images/postgres/postgres.ts';
-import { recordResult } from '../../src/results/results.ts';
+import { recordResult } from '../../src/core/results/results.ts';
 import { describeWithDocker } from '../../src/testing/integration.ts';
-import { targets } from '../../src/targets.ts';
+import { targets } from '../../src/core/targets.ts';
 
 const SUITE = 'test/integration/smoke.test.ts';
 

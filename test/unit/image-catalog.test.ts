@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { contentHash, listImageNames, loadImage } from '../../src/images/catalog.ts';
+import { contentHash, listImageNames, loadImage } from '../../src/core/images/catalog.ts';
 
 function imagesFixture() {
   const root = mkdtempSync(join(tmpdir(), 'refstack-images-'));

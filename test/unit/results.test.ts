@@ -6,11 +6,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const reports = mkdtempSync(join(tmpdir(), 'refstack-reports-'));
 
 describe('results file', () => {
-  let mod: typeof import('../../src/results/results.ts');
+  let mod: typeof import('../../src/core/results/results.ts');
   beforeAll(async () => {
     process.env.REFSTACK_REPORTS_DIR = reports;
     process.env.REFSTACK_RUN_ID = 'unit-run';
-    mod = await import('../../src/results/results.ts');
+    mod = await import('../../src/core/results/results.ts');
   });
 
   it('appends records with their verdict and mirrors the run to reports/latest in the documented shape', () => {
@@ -44,7 +44,7 @@ describe('results file', () => {
 
 describe('results file with an impossible measurement', () => {
   it('fails a NaN figure and still prints the summary', async () => {
-    const mod = await import('../../src/results/results.ts');
+    const mod = await import('../../src/core/results/results.ts');
     const record = mod.recordResult({ id: 'bench.broken_ratio', value: Number.NaN, unit: 'x', suite: 'test/x' });
     expect(record.pass).toBe(false);
     const table = mod.summaryTable(mod.writeResultsFile({ finished: true }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatTarget, meets, parseTarget } from '../../src/results/target.ts';
+import { formatTarget, meets, parseTarget } from '../../src/core/results/target.ts';
 
 describe('targets', () => {
   it.each([

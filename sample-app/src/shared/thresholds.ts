@@ -1,5 +1,5 @@
 /**
- * The sample app's own thresholds: the API and worker read them, and the harness (src/targets.ts,
+ * The sample app's own thresholds: the API and worker read them, and the harness (src/core/targets.ts,
  * the alert rules, the suites) imports them from here. The app never imports the harness.
  * "Slow queries > 1s" is the plan's alert table (phase12-plan.md, "Alert Rules").
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { targets } from '../../../src/targets.ts';
+import { targets } from '../../../src/core/targets.ts';
 import { ConfigError, loadConfig, parseClients } from '../../src/shared/config.ts';
 
 const base = {

@@ -1,5 +1,5 @@
 import { DEFAULT_CLIENTS } from '../../topologies/sample-app.ts';
-import { sleep } from '../../topologies/postgres/wait.ts';
+import { sleep } from '../../core/poll.ts';
 import { ENV_PORTS } from '../ports.ts';
 
 export const API_BASE = `http://127.0.0.1:${ENV_PORTS.api}`;

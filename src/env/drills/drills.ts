@@ -1,9 +1,9 @@
-import { docker } from '../../docker/engine.ts';
-import { formatTarget, meets, type Target } from '../../results/target.ts';
-import { targets } from '../../targets.ts';
+import { docker } from '../../core/docker/engine.ts';
+import { formatTarget, meets, type Target } from '../../core/results/target.ts';
+import { targets } from '../../core/targets.ts';
 import type { PostgresCluster } from '../../topologies/postgres/cluster.ts';
 import { measureWriteOutage, describeOutage, type OutageMeasurement } from '../../topologies/postgres/outage.ts';
-import { waitFor } from '../../topologies/postgres/wait.ts';
+import { waitFor } from '../../core/poll.ts';
 import { ENV_PORTS } from '../ports.ts';
 import { containerName, PROFILE_LABEL, serviceStatus } from '../service.ts';
 import { SERVICES } from '../services.ts';
@@ -20,7 +20,7 @@ export interface DrillFigure {
   id: string;
   value: number;
   unit: string;
-  /** The target from src/targets.ts; absent for a figure that is reported, not asserted. */
+  /** The target from src/core/targets.ts; absent for a figure that is reported, not asserted. */
   target?: Target;
   pass: boolean;
   note?: string;

@@ -1,4 +1,4 @@
-import { docker } from '../../docker/engine.ts';
+import { docker } from '../../core/docker/engine.ts';
 import { attachPostgresCluster, type PostgresCluster } from '../../topologies/postgres/cluster.ts';
 import { HOST, PostgresMember, type MemberContainer } from '../../topologies/postgres/member.ts';
 import { ENV_SECRETS, PG_MEMBERS } from '../config-files.ts';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { ALERTMANAGER_PORT } from '../../../images/alertmanager/alertmanager.ts';
 import { DEFAULT_WEBHOOK_BASE } from '../../../monitoring/alertmanager/config.ts';
 import { PROMETHEUS_PORT } from '../../../images/prometheus/prometheus.ts';
-import { ROOT } from '../../paths.ts';
+import { ROOT } from '../../core/paths.ts';
 import { ENV_PORTS } from '../ports.ts';
 import { healthcheck, tcpProbe, type ServiceDefinition } from '../service.ts';
 import { bind, published, volume } from './options.ts';

@@ -1,16 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
-import { docker } from '../../docker/engine.ts';
-import { runLabels } from '../../docker/labels.ts';
-import { createNetwork, type LabelledNetwork } from '../../docker/network.ts';
-import { imageRef } from '../../images/catalog.ts';
+import { docker } from '../../core/docker/engine.ts';
+import { runLabels } from '../../core/docker/labels.ts';
+import { createNetwork, type LabelledNetwork } from '../../core/docker/network.ts';
+import { imageRef } from '../../core/images/catalog.ts';
 import { etcdHosts, startEtcdQuorum } from './etcd.ts';
 import { HAPROXY_CONFIG_PATH, READ_PORT, STATS_PORT, WRITE_PORT, haproxyConfig } from './haproxy-config.ts';
 import { HOST, PostgresMember } from './member.ts';
 import { PATRONI_CONFIG_PATH, PATRONI_PORT, PG_PORT, patroniConfig, type ClusterSecrets } from './patroni-config.ts';
 import { timingProfile, type TimingName, type TimingProfile } from './timing.ts';
-import { waitFor } from './wait.ts';
+import { waitFor } from '../../core/poll.ts';
 
 export interface PostgresClusterOptions {
   members: 2 | 3;

@@ -1,6 +1,6 @@
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
-import { runLabels } from '../../docker/labels.ts';
-import { imageRef } from '../../images/catalog.ts';
+import { runLabels } from '../../core/docker/labels.ts';
+import { imageRef } from '../../core/images/catalog.ts';
 
 export const ETCD_CLIENT_PORT = 2379;
 const ETCD_PEER_PORT = 2380;

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { docker } from '../../docker/engine.ts';
+import { docker } from '../../core/docker/engine.ts';
 import { DATA_DIR, PATRONI_PORT, PG_PORT } from './patroni-config.ts';
 
 export const HOST = '127.0.0.1';

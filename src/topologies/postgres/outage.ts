@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { PostgresCluster } from './cluster.ts';
 import type { PostgresMember } from './member.ts';
 import { SplitBrainWatcher, type SplitBrainReport } from './split-brain.ts';
-import { waitFor } from './wait.ts';
+import { waitFor } from '../../core/poll.ts';
 import { NumberedWriter, createWritesTable, longestAckGapSeconds, lostAcknowledgedWrites, phantomWrites, type WriterReport } from './writer.ts';
 
 export interface OutageMeasurement {

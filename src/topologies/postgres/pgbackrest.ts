@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
-import { docker } from '../../docker/engine.ts';
-import { currentRunId, runLabels } from '../../docker/labels.ts';
-import { imageRef } from '../../images/catalog.ts';
+import { docker } from '../../core/docker/engine.ts';
+import { currentRunId, runLabels } from '../../core/docker/labels.ts';
+import { imageRef } from '../../core/images/catalog.ts';
 import { DATA_DIR, PG_PORT } from './patroni-config.ts';
 import { timingProfile, type TimingName } from './timing.ts';
 

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { sleep } from './wait.ts';
+import { sleep } from '../../core/poll.ts';
 
 export interface ReplicaSample {
   at: number;

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { PostgresMember } from './member.ts';
-import { sleep } from './wait.ts';
+import { sleep } from '../../core/poll.ts';
 
 export interface SplitBrainReport {
   ticks: number;

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { docker } from '../../../src/docker/engine.ts';
+import { docker } from '../../../src/core/docker/engine.ts';
 import type { DrillReport } from '../../../src/env/drills/drills.ts';
 import { ENV_FILTER } from '../../../src/env/environment.ts';
 import { ENV_PORTS } from '../../../src/env/ports.ts';
 import type { ServiceStatus } from '../../../src/env/service.ts';
 import { SERVICES } from '../../../src/env/services.ts';
-import { recordResult } from '../../../src/results/results.ts';
+import { recordResult } from '../../../src/core/results/results.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
 
 const SUITE = 'test/integration/env/environment.test.ts';

@@ -11,9 +11,9 @@ import { queries } from '../../../src/latency/prometheus.ts';
 import { recoveryAfter } from '../../../src/latency/recovery.ts';
 import { geometricRates, openModelStep, stepSearch } from '../../../src/latency/step-search.ts';
 import { loggingFailures, type FailureLog } from '../../../src/latency/requests.ts';
-import { recordResult } from '../../../src/results/results.ts';
-import { meets } from '../../../src/results/target.ts';
-import { targets } from '../../../src/targets.ts';
+import { recordResult } from '../../../src/core/results/results.ts';
+import { meets } from '../../../src/core/results/target.ts';
+import { targets } from '../../../src/core/targets.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
 
 const SUITE = 'test/integration/latency/latency.test.ts';

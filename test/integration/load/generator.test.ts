@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCapacity, GENERATOR_LAG_LIMIT_MS } from '../../../src/load/capacity.ts';
 import { runOpenModel } from '../../../src/load/open-model.ts';
 import { createHttpLoadClient, type HttpLoadClient } from '../../../src/load/http.ts';
-import { recordResult } from '../../../src/results/results.ts';
-import { targets } from '../../../src/targets.ts';
+import { recordResult } from '../../../src/core/results/results.ts';
+import { targets } from '../../../src/core/targets.ts';
 
 const SUITE = 'test/integration/load/generator.test.ts';
 

@@ -12,10 +12,10 @@ import { dashboardQueries } from '../../../monitoring/dashboards/definitions.ts'
 import { BackgroundLoad } from '../../../monitoring/testing/load.ts';
 import { startMonitoringStack, type MonitoringStack } from '../../../monitoring/testing/live-stack.ts';
 import { activeAlerts, runScenario, type Scenario } from '../../../monitoring/testing/scenario.ts';
-import { docker } from '../../../src/docker/engine.ts';
-import { createNetwork, type LabelledNetwork } from '../../../src/docker/network.ts';
-import { recordResult } from '../../../src/results/results.ts';
-import { targets } from '../../../src/targets.ts';
+import { docker } from '../../../src/core/docker/engine.ts';
+import { createNetwork, type LabelledNetwork } from '../../../src/core/docker/network.ts';
+import { recordResult } from '../../../src/core/results/results.ts';
+import { targets } from '../../../src/core/targets.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
 import { startSampleApp, startSampleAppBackends, type SampleAppBackends, type StartedSampleApp } from '../../../src/topologies/sample-app.ts';
 import type { StartedTestContainer } from 'testcontainers';

@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { docker } from '../../../src/docker/engine.ts';
-import { recordResult } from '../../../src/results/results.ts';
-import { targets } from '../../../src/targets.ts';
+import { docker } from '../../../src/core/docker/engine.ts';
+import { recordResult } from '../../../src/core/results/results.ts';
+import { targets } from '../../../src/core/targets.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
 import { DATA_DIR, PG_PORT } from '../../../src/topologies/postgres/patroni-config.ts';
 import { createRepo, deleteRepo, pgbackrest, startArchivingPostgres, startRestoredPostgres, type Repo } from '../../../src/topologies/postgres/pgbackrest.ts';
 import { timingProfile } from '../../../src/topologies/postgres/timing.ts';
-import { seconds, sleep, waitFor } from '../../../src/topologies/postgres/wait.ts';
+import { seconds, sleep, waitFor } from '../../../src/core/poll.ts';
 
 const SUITE = 'test/integration/postgres/backup-restore.test.ts';
 const ROWS_PER_BATCH = 100;

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { recordResult } from '../../../src/results/results.ts';
-import { targets } from '../../../src/targets.ts';
+import { recordResult } from '../../../src/core/results/results.ts';
+import { targets } from '../../../src/core/targets.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
 import { startPostgresCluster, type PostgresCluster } from '../../../src/topologies/postgres/cluster.ts';
 import type { PostgresMember } from '../../../src/topologies/postgres/member.ts';
 import { describeOutage, measureWriteOutage, type OutageMeasurement } from '../../../src/topologies/postgres/outage.ts';
-import { seconds, waitFor } from '../../../src/topologies/postgres/wait.ts';
+import { seconds, waitFor } from '../../../src/core/poll.ts';
 
 const SUITE = 'test/integration/postgres/failover.test.ts';
 /** A poll of a dead member waits for its 800 ms connect timeout; 3 s leaves room for a loaded machine. */

@@ -1,10 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { postgresContainer, type StartedPostgreSqlContainer } from '../../../images/postgres/postgres.ts';
-import { recordResult } from '../../../src/results/results.ts';
-import { targets } from '../../../src/targets.ts';
+import { recordResult } from '../../../src/core/results/results.ts';
+import { targets } from '../../../src/core/targets.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
-import { seconds } from '../../../src/topologies/postgres/wait.ts';
+import { seconds } from '../../../src/core/poll.ts';
 
 const SUITE = 'test/integration/postgres/logical-backup.test.ts';
 const DUMP = '/tmp/shop.dump';

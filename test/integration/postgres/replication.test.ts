@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { recordResult } from '../../../src/results/results.ts';
+import { recordResult } from '../../../src/core/results/results.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
 import { startPostgresCluster, type PostgresCluster } from '../../../src/topologies/postgres/cluster.ts';
 import { ReplicationSampler, percentile, sustainedWriteLoad } from '../../../src/topologies/postgres/replication-probe.ts';
-import { seconds, sleep, waitFor } from '../../../src/topologies/postgres/wait.ts';
+import { seconds, sleep, waitFor } from '../../../src/core/poll.ts';
 
 const SUITE = 'test/integration/postgres/replication.test.ts';
 const LOAD_SECONDS = 20;

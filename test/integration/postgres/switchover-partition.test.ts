@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { recordResult } from '../../../src/results/results.ts';
-import { targets } from '../../../src/targets.ts';
+import { recordResult } from '../../../src/core/results/results.ts';
+import { targets } from '../../../src/core/targets.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
 import { startPostgresCluster, type PostgresCluster } from '../../../src/topologies/postgres/cluster.ts';
 import { describeOutage, measureWriteOutage } from '../../../src/topologies/postgres/outage.ts';
-import { seconds, waitFor } from '../../../src/topologies/postgres/wait.ts';
+import { seconds, waitFor } from '../../../src/core/poll.ts';
 
 const SUITE = 'test/integration/postgres/switchover-partition.test.ts';
 

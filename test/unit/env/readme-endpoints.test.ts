@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENV_PORTS } from '../../../src/env/ports.ts';
-import { ROOT } from '../../../src/paths.ts';
+import { ROOT } from '../../../src/core/paths.ts';
 
 describe("README's environment section", () => {
   it('documents every port `refstack up` publishes', () => {

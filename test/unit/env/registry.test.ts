@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ENV_NETWORK, containerOptions, type EnvContext } from '../../../src/env/service.ts';
 import { SERVICES, startOrder } from '../../../src/env/services.ts';
-import { listImageNames } from '../../../src/images/catalog.ts';
+import { listImageNames } from '../../../src/core/images/catalog.ts';
 
 const ctx: EnvContext = { network: ENV_NETWORK, profile: 'test', available: new Set(SERVICES.map((s) => s.name)) };
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCapacity, judgeStep } from '../../../src/load/capacity.ts';
 import { createHttpLoadClient, type HttpLoadClient } from '../../../src/load/http.ts';
 import type { OpenModelResult } from '../../../src/load/open-model.ts';
-import { targets } from '../../../src/targets.ts';
+import { targets } from '../../../src/core/targets.ts';
 import { startTestServer, type TestServer } from './test-server.ts';
 
 const slo = { p95Ms: targets.latency.apiP95Ms, errorRate: targets.latency.errorRate };

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { K6_SCRIPTS } from '../../../src/load/k6-build.ts';
-import { ROOT } from '../../../src/paths.ts';
+import { ROOT } from '../../../src/core/paths.ts';
 
 const run = (args: string[], path: string) =>
   spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'load', 'k6-run.ts'), ...args], {

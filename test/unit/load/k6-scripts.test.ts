@@ -7,10 +7,10 @@ import type { Plugin } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildK6Scripts, K6_SCRIPTS, type K6Script } from '../../../src/load/k6-build.ts';
 import { MIX_WEIGHTS } from '../../../src/load/traffic-mix.ts';
-import { ROOT } from '../../../src/paths.ts';
-import { ID_PATTERN, type ResultRecord } from '../../../src/results/results.ts';
-import { parseTarget, type Target } from '../../../src/results/target.ts';
-import { targets } from '../../../src/targets.ts';
+import { ROOT } from '../../../src/core/paths.ts';
+import { ID_PATTERN, type ResultRecord } from '../../../src/core/results/results.ts';
+import { parseTarget, type Target } from '../../../src/core/results/target.ts';
+import { targets } from '../../../src/core/targets.ts';
 import type { K6SummaryData, SummaryFile } from '../../../load/lib/summary.ts';
 import { stub } from './k6-stub/state.ts';
 

@@ -3,7 +3,7 @@ import { checkArtefacts } from '../../../monitoring/generate.ts';
 import { production, test as testProfile } from '../../../monitoring/lib/profiles.ts';
 import { num } from '../../../monitoring/lib/promql.ts';
 import { allAlertRules, components } from '../../../monitoring/mixin.ts';
-import { targets } from '../../../src/targets.ts';
+import { targets } from '../../../src/core/targets.ts';
 
 /** The plan's alert table (phase12-plan.md, "Alert Rules"), with the alert that implements each line. */
 const PLAN_TABLE = [
@@ -22,7 +22,7 @@ const PLAN_TABLE = [
   { alert: 'CpuUsageHigh', severity: 'low', threshold: targets.alertRules.cpuHighRatio },
 ] as const;
 
-describe('monitoring mixin: alert rules generated from src/targets.ts', () => {
+describe('monitoring mixin: alert rules generated from src/core/targets.ts', () => {
   it('the committed artefacts under monitoring/ are what monitoring/generate.ts writes now', () => {
     const s = checkArtefacts();
     expect({ stale: s.stale, missing: s.missing, extra: s.extra }, 'run: npx tsx monitoring/generate.ts').toEqual({ stale: [], missing: [], extra: [] });

@@ -2,7 +2,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root, wherever refstack is run from. */
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const IMAGES_DIR = join(ROOT, 'images');
 export const REPORTS_DIR = process.env.REFSTACK_REPORTS_DIR ?? join(ROOT, 'reports');
 export const STATE_DIR = join(ROOT, '.refstack');

@@ -1,8 +1,8 @@
 import { statfsSync } from 'node:fs';
-import { engineInfo } from './docker/engine.ts';
-import { imageStates } from './images/build.ts';
-import { resolveBase } from './images/base.ts';
-import { ROOT } from './paths.ts';
+import { engineInfo } from '../core/docker/engine.ts';
+import { imageStates } from '../core/images/build.ts';
+import { resolveBase } from '../core/images/base.ts';
+import { ROOT } from '../core/paths.ts';
 
 export interface Check {
   name: string;

@@ -1,4 +1,4 @@
-import { thresholds } from '../sample-app/src/shared/thresholds.ts';
+import { thresholds } from '../../sample-app/src/shared/thresholds.ts';
 import type { Target } from './results/target.ts';
 
 /**
