@@ -1,21 +1,13 @@
-import { api } from './api/alerts.ts';
-import { cache } from './cache/alerts.ts';
-import { database } from './database/alerts.ts';
-import type { AlertRule, Component, Profile } from './lib/types.ts';
-import { queue } from './queue/alerts.ts';
-import { slo } from './slo/alerts.ts';
-import { system } from './system/alerts.ts';
+import type { AlertRule, Component, MonitoringTiming } from '../src/core/monitoring.ts';
+import type { ServiceSpec } from '../src/core/spec.ts';
+import { STACK } from '../src/stack/definition.ts';
 
-/** Every component of refstack's monitoring mixin, in the order their rule files are written. */
-export const components: Component[] = [api, slo, database, cache, queue, system];
-
-/** Where runbook_url points: the generated runbook page, one anchor per alert. */
-export const RUNBOOK_PATH = 'monitoring/RUNBOOKS.md';
-
-export function runbookUrl(alert: string): string {
-  return `${RUNBOOK_PATH}#${alert.toLowerCase()}`;
+/** Every service's alert components, in the stack's order: refstack's monitoring mixin. */
+export function components(stack: readonly ServiceSpec[] = STACK): Component[] {
+  return stack.flatMap((s) => s.alerts ?? []);
 }
 
-export function allAlertRules(profile: Profile): Array<AlertRule & { component: string }> {
-  return components.flatMap((c) => c.alerts.map((a) => ({ ...a.rule(profile), component: c.name })));
+/** Every alert rule with the image folder of the service that defines it (services/<folder>/). */
+export function allAlertRules(timing: MonitoringTiming, stack: readonly ServiceSpec[] = STACK): Array<AlertRule & { component: string; service: string }> {
+  return stack.flatMap((s) => (s.alerts ?? []).flatMap((c) => c.alerts.map((a) => ({ ...a.rule(timing), component: c.name, service: 'build' in s.image ? s.image.build : s.name }))));
 }

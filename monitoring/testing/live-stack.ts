@@ -1,11 +1,11 @@
 import type { StartedTestContainer } from 'testcontainers';
-import { ALERTMANAGER_PORT, startAlertmanager } from '../../images/alertmanager/alertmanager.ts';
-import { PROMETHEUS_PORT, startPrometheus } from '../../images/prometheus/prometheus.ts';
+import { ALERTMANAGER_PORT, startAlertmanager } from '../../services/alertmanager/alertmanager.ts';
+import { PROMETHEUS_PORT, startPrometheus } from '../../services/prometheus/prometheus.ts';
 import { docker } from '../../src/core/docker/engine.ts';
-import { renderAlertmanagerConfig } from '../alertmanager/config.ts';
+import { renderAlertmanagerConfig } from '../../services/alertmanager/config.ts';
 import { test as testProfile } from '../lib/profiles.ts';
 import { components } from '../mixin.ts';
-import { renderPrometheusConfig, type ScrapeJob } from '../prometheus/config.ts';
+import { renderPrometheusConfig, type ScrapeJob } from '../../services/prometheus/config.ts';
 import { renderRuleFile, ruleFileName } from '../render/rules.ts';
 import { WebhookReceiver } from './webhook-receiver.ts';
 

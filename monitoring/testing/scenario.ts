@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { recordResult } from '../../src/core/results/results.ts';
 import { targets } from '../../src/core/targets.ts';
-import { RECEIVER_BY_SEVERITY } from '../alertmanager/config.ts';
+import { RECEIVER_BY_SEVERITY } from '../../services/alertmanager/config.ts';
 import { test as testProfile } from '../lib/profiles.ts';
 import { allAlertRules, runbookUrl } from '../mixin.ts';
 import type { MonitoringStack } from './live-stack.ts';

@@ -1,249 +1,112 @@
-import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import type Docker from 'dockerode';
 import { removeByLabels, type Removed } from '../core/docker/cleanup.ts';
-import { docker, withTimeout } from '../core/docker/engine.ts';
-import { LABEL, runLabels } from '../core/docker/labels.ts';
-import { ensureImages } from '../core/images/build.ts';
-import { detail, elapsed, step } from '../core/progress.ts';
-import { writeEnvConfigs } from './config-files.ts';
-import { demux } from './exec.ts';
-import {
-  DEFAULT_PROFILE,
-  ENV_NETWORK,
-  CONFIG_HASH_LABEL,
-  ENV_RUN_ID,
-  PROFILE_LABEL,
-  containerName,
-  containerOptions,
-  envLabels,
-  imageName,
-  imagePresent,
-  serviceStatus,
-  type EnvContext,
-  type EnvProfile,
-  type ServiceDefinition,
-  type ServiceStatus,
-} from './service.ts';
-import { SERVICES, startOrder } from './services.ts';
+import { port as portOf, type InstanceState } from '../core/spec.ts';
+import type { ProfileName } from '../core/profiles.ts';
+import { STACK } from '../stack/definition.ts';
+import { environmentPlacement, projectFilter, DEFAULT_PROJECT } from '../stack/docker/placement.ts';
+import { attachStack, startStack, type StartReport } from '../stack/docker/start.ts';
+import type { RunningStack } from '../stack/docker/stack.ts';
+import { forgetEnvironmentSecrets, secretsFile } from '../stack/secrets.ts';
 
-const HEALTHY_WITHIN_MS = 180_000;
-const PULL_WITHIN_MS = 600_000;
-export const ENV_FILTER = [`${LABEL.managed}=true`, `${LABEL.owner}=env`];
+export { DEFAULT_PROJECT };
 
 export interface UpOptions {
-  profile?: EnvProfile;
-  services?: ServiceDefinition[];
-  /** Aborting stops `up` from creating further containers (Ctrl-C); what it started is then removed by `down`. */
+  project?: string;
+  profile: ProfileName;
+  /** Services to run (their dependencies come along); default: the whole stack, laptop-only services included where they can run. */
+  services?: readonly string[];
+  replicas?: Readonly<Record<string, number>>;
+  options?: Readonly<Record<string, string>>;
+  /** Aborting stops `up` from creating further containers (Ctrl-C); `down` then removes what it started. */
   signal?: AbortSignal;
 }
 
-export interface UpResult {
-  statuses: ServiceStatus[];
-  /** Laptop-only services whose image could not be had here, with the reason. */
-  unavailable: Array<{ service: string; reason: string }>;
-  /** Services this call started (empty: the environment was already up). */
-  started: string[];
-  seconds: number;
-}
-
 /**
- * Starts every service once all of its dependencies are healthy, so independent services start in
- * parallel (etcd's three members must: none is healthy before a quorum exists).
+ * `refstack up`: the stack as an environment. A second `up` is a no-op for every instance whose
+ * configuration did not change; a different profile is refused until `down`.
  */
-export async function up(options: UpOptions = {}): Promise<UpResult> {
-  const t0 = performance.now();
-  const profile = options.profile ?? DEFAULT_PROFILE;
-  const ordered = startOrder(options.services ?? SERVICES);
-  await assertProfile(ordered, profile);
-  const written = writeEnvConfigs();
-  if (written) detail(`${written} configuration files under compose/generated/ brought up to date`);
-  await ensureImages([...new Set(ordered.flatMap((s) => ('build' in s.image ? [s.image.build] : [])))]);
-  const unavailable = await pullLaptopImages(ordered);
-  const skipped = new Set(unavailable.map((u) => u.service));
-  for (const s of ordered) {
-    const missing = s.dependsOn.filter((d) => skipped.has(d));
-    if (!missing.length) continue;
-    skipped.add(s.name);
-    unavailable.push({ service: s.name, reason: `needs ${missing.join(', ')}` });
-  }
-  const runnable = ordered.filter((s) => !skipped.has(s.name));
-  const ctx: EnvContext = { network: ENV_NETWORK, profile, available: new Set(runnable.map((s) => s.name)) };
-  await ensureNetwork();
-
-  const started: string[] = [];
-  const failure = new AbortController();
-  const stopped = () => options.signal?.aborted || failure.signal.aborted;
-  const done = new Map<string, Promise<void>>();
-  const bringUp = async (service: ServiceDefinition, index: number): Promise<void> => {
-    await Promise.all(service.dependsOn.map((d) => done.get(d)));
-    if (stopped()) throw new Error(`${service.name} not started: up was stopped`);
-    const label = `[${index + 1}/${runnable.length}] ${service.name}`;
-    const status = await serviceStatus(service);
-    const options = containerOptions(service, ctx);
-    const hash = await configHash(options);
-    if (status.state === 'running' && status.health === 'healthy' && status.configHash === hash) {
-      detail(`${label} already running`);
-    } else {
-      const t = performance.now();
-      const changed = status.state !== 'missing' && status.configHash !== hash;
-      step(`${label} ${changed ? 'recreating (image or configuration changed)' : 'starting'}`);
-      options.Labels = { ...options.Labels, [CONFIG_HASH_LABEL]: hash };
-      await startService(service, status, options, stopped);
-      started.push(service.name);
-      await waitHealthy(service, stopped);
-      detail(`${label} healthy in ${elapsed(t)}`);
-    }
-    await service.afterHealthy?.(ctx);
-  };
-  runnable.forEach((s, i) => {
-    const p = bringUp(s, i);
-    p.catch(() => failure.abort());
-    done.set(s.name, p);
-  });
-  const results = await Promise.allSettled(done.values());
-  const firstFailure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !/up was stopped/.test(String(r.reason?.message)));
-  const anyFailure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (firstFailure ?? anyFailure) throw (firstFailure ?? anyFailure)!.reason;
-  if (started.some((s) => s.startsWith('sample-api')) && !started.includes('nginx')) await reloadNginx();
-  const statuses = await Promise.all(ordered.map(serviceStatus));
-  return { statuses, unavailable, started, seconds: Number(((performance.now() - t0) / 1000).toFixed(1)) };
+export function up(options: UpOptions): Promise<StartReport> {
+  const services = options.services?.length ? options.services : STACK.map((s) => s.name);
+  return startStack(
+    { profile: options.profile, services, ...(options.replicas ? { replicas: options.replicas } : {}), ...(options.options ? { options: options.options } : {}) },
+    environmentPlacement(options.project),
+    options.signal ? { signal: options.signal } : {},
+  );
 }
 
-export async function status(services = SERVICES): Promise<ServiceStatus[]> {
-  return Promise.all(startOrder(services).map(serviceStatus));
+/** The running environment, or an error saying how to start it. */
+export async function attach(project = DEFAULT_PROJECT): Promise<RunningStack> {
+  const stack = await attachStack(environmentPlacement(project));
+  if (!stack) throw new Error(`no environment "${project}" is running: start it with \`refstack up${project === DEFAULT_PROJECT ? '' : ` --project ${project}`}\``);
+  return stack;
 }
 
-/** Removes what `up` created; volumes survive with keepData. */
-export function down(options: { keepData?: boolean } = {}): Promise<Removed> {
-  return removeByLabels(ENV_FILTER, { volumes: options.keepData ?? false });
+/** Removes what `up` created for the project, and nothing else; with the volumes go the credentials that protected them. */
+export async function down(project = DEFAULT_PROJECT, options: { keepData?: boolean } = {}): Promise<Removed> {
+  environmentPlacement(project);
+  const removed = await removeByLabels(projectFilter(project), { volumes: options.keepData ?? false });
+  if (!options.keepData) forgetEnvironmentSecrets(project);
+  return removed;
 }
 
-/** An environment running with one timing profile is not silently mixed with the other. */
-async function assertProfile(services: ServiceDefinition[], profile: EnvProfile): Promise<void> {
-  const running = await docker().listContainers({ all: true, filters: { label: ENV_FILTER } });
-  const names = new Set(services.map((s) => containerName(s.name)));
-  const other = running.find((c) => c.Names.some((n) => names.has(n.replace(/^\//, ''))) && c.Labels[PROFILE_LABEL] && c.Labels[PROFILE_LABEL] !== profile);
-  if (other) {
-    throw new Error(
-      `the environment is running with the ${other.Labels[PROFILE_LABEL]} profile, not ${profile}: run \`refstack down\` (add --keep-data to keep the data) first, then \`refstack up --profile ${profile}\``,
-    );
-  }
+export interface InstanceStatus extends Pick<InstanceState, 'status' | 'health'> {
+  instance: string;
+  service: string;
+  /** What the service says of itself (a Patroni role, a Redis master), or why it could not say. */
+  detail: string;
 }
 
-/** Laptop-only images: present, or pulled (bounded); otherwise reported unavailable, never silently dropped. */
-async function pullLaptopImages(services: ServiceDefinition[]): Promise<Array<{ service: string; reason: string }>> {
-  const unavailable: Array<{ service: string; reason: string }> = [];
-  for (const s of services.filter((x) => 'pull' in x.image)) {
-    const ref = imageName(s.image);
-    if (await imagePresent(ref)) continue;
-    step(`pulling ${ref} for ${s.name}`);
-    try {
-      await withTimeout(pull(ref), PULL_WITHIN_MS, `pulling ${ref} did not finish`);
-    } catch (error) {
-      const reason = `image ${ref} is not present and could not be pulled (${firstLine((error as Error).message)})`;
-      detail(`${s.name}: unavailable — ${reason}`);
-      unavailable.push({ service: s.name, reason });
-    }
-  }
-  return unavailable;
-}
-
-async function pull(ref: string): Promise<void> {
-  const stream = await docker().pull(ref);
-  await new Promise<void>((resolve, reject) =>
-    docker().modem.followProgress(stream, (err: Error | null, output: Array<{ error?: string }>) => {
-      const failed = err?.message ?? output.find((o) => o.error)?.error;
-      if (failed) reject(new Error(failed));
-      else resolve();
+/** Every instance's state, health and role. */
+export async function status(stack: RunningStack): Promise<InstanceStatus[]> {
+  return Promise.all(
+    stack.all().map(async (i) => {
+      const state = await i.state();
+      const detail = state.running && !state.paused && i.spec.describe ? await i.spec.describe(i, i.planned.ctx).catch((e: Error) => `? ${e.message.split('\n')[0]}`) : '';
+      return { instance: i.name, service: i.service, status: state.status, health: state.health, detail };
     }),
   );
 }
 
-const firstLine = (text: string) => text.split('\n')[0]!.slice(0, 200);
-
-async function ensureNetwork(): Promise<void> {
-  const existing = await docker().listNetworks({ filters: { name: [ENV_NETWORK] } });
-  if (existing.some((n) => n.Name === ENV_NETWORK)) return;
-  await docker().createNetwork({ Name: ENV_NETWORK, Driver: 'bridge', Labels: runLabels('env', ENV_RUN_ID) });
-}
-
-/** What decides whether a running container is still the one `up` would create. */
-async function configHash(options: Docker.ContainerCreateOptions): Promise<string> {
-  const image = await docker().getImage(options.Image!).inspect();
-  const { Labels: _labels, ...rest } = options;
-  const hash = createHash('sha256').update(image.Id).update(JSON.stringify(rest));
-  // A bind-mounted configuration file is part of what the container runs.
-  for (const m of options.HostConfig?.Mounts ?? []) if (m.Type === 'bind' && m.Source && statSync(m.Source).isFile()) hash.update(readFileSync(m.Source));
-  return hash.digest('hex').slice(0, 16);
-}
-
-async function startService(service: ServiceDefinition, status: ServiceStatus, options: Docker.ContainerCreateOptions, stopped: () => boolean): Promise<void> {
-  const d = docker();
-  if (status.state !== 'missing' && status.state !== 'unavailable') await d.getContainer(status.container).remove({ force: true });
-  for (const mount of options.HostConfig?.Mounts ?? []) {
-    if (mount.Type === 'volume' && mount.Source) await ensureVolume(mount.Source, service.name);
-  }
-  if (stopped()) throw new Error(`${service.name} not started: up was stopped`);
-  const container = await d.createContainer(options);
-  await container.start();
-}
-
-async function ensureVolume(name: string, service: string): Promise<void> {
-  try {
-    await docker().getVolume(name).inspect();
-  } catch {
-    await docker().createVolume({ Name: name, Labels: envLabels(service) });
-  }
-}
-
-async function waitHealthy(service: ServiceDefinition, stopped: () => boolean): Promise<void> {
-  const deadline = Date.now() + HEALTHY_WITHIN_MS;
-  const container = docker().getContainer(containerName(service.name));
-  for (;;) {
-    const info = await container.inspect();
-    const health = info.State.Health?.Status;
-    if (info.State.Status === 'running' && (health === 'healthy' || health === undefined)) return;
-    if (stopped()) throw new Error(`${service.name} not healthy yet: up was stopped`);
-    if (info.State.Status === 'exited' || info.State.Status === 'dead' || health === 'unhealthy' || Date.now() > deadline) {
-      const why =
-        info.State.Status !== 'running'
-          ? `exited with code ${info.State.ExitCode}`
-          : health === 'unhealthy'
-            ? `is unhealthy (last check: ${firstLine(info.State.Health?.Log?.at(-1)?.Output?.trim() || 'no output')})`
-            : `not healthy within ${HEALTHY_WITHIN_MS / 1000} s`;
-      throw new Error(`${service.name} ${why}. Last log lines of ${containerName(service.name)}:\n${await lastLogLines(container)}\nfix the cause above, then run \`refstack up\` again (or \`refstack down\` to start clean)`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-/** nginx resolves its upstream names when it (re)loads: after an API instance was recreated, reload it. */
-async function reloadNginx(): Promise<void> {
-  await docker()
-    .getContainer(containerName('nginx'))
-    .kill({ signal: 'SIGHUP' })
-    .catch(() => undefined);
-}
-
-export async function lastLogLines(container: Docker.Container, lines = 20): Promise<string> {
-  const buffer = (await container.logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
-  return demux(buffer)
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => `  | ${l}`)
-    .join('\n');
-}
-
-export function endpointTable(services = SERVICES, unavailable: Array<{ service: string; reason: string }> = []): string {
-  const skipped = new Map(unavailable.map((u) => [u.service, u.reason]));
-  const rows = startOrder(services).flatMap((s) => s.endpoints.map((e) => [e.name, skipped.has(s.name) ? 'unavailable here (see above)' : e.url]));
-  const width = Math.max(...rows.map((r) => r[0]!.length));
-  return rows.map((r) => `${r[0]!.padEnd(width)}  ${r[1]}`).join('\n');
-}
-
-export function statusTable(statuses: ServiceStatus[]): string {
-  const rows = [['service', 'state', 'health', 'detail'], ...statuses.map((s) => [s.service, s.state, s.health, s.detail])];
+export function statusTable(statuses: InstanceStatus[]): string {
+  const rows = [['instance', 'state', 'health', 'detail'], ...statuses.map((s) => [s.instance, s.status, s.health, s.detail])];
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c)).join('  ').trimEnd()).join('\n');
+}
+
+export interface Endpoint {
+  name: string;
+  url: string;
+}
+
+/** Every published port of the running stack, as a client on this machine reaches it (127.0.0.1 only). */
+export async function endpoints(stack: RunningStack): Promise<Endpoint[]> {
+  const rows = await Promise.all(
+    stack.all().flatMap((i) =>
+      i.spec.ports
+        .filter((p) => p.publish)
+        .map(async (p) => {
+          const port = await i.hostPort(p.name).catch(() => undefined);
+          const spec = portOf(i.spec, p.name);
+          return { name: `${i.name} ${p.name}`, url: port === undefined ? '(not running)' : spec.http ? `http://127.0.0.1:${port}${spec.http}` : `127.0.0.1:${port}` };
+        }),
+    ),
+  );
+  return rows;
+}
+
+/** Connection strings with the environment's credentials (printed by `refstack env`, never written into the repository). */
+export async function connectionVariables(stack: RunningStack): Promise<Record<string, string>> {
+  const s = stack.secrets;
+  const vars: Record<string, string> = {};
+  if (stack.has('haproxy')) {
+    const proxy = stack.first('haproxy');
+    const pg = (port: number) => `postgres://postgres:${s.postgresSuperuser}@127.0.0.1:${port}/postgres`;
+    vars.DATABASE_WRITE_URL = pg(await proxy.hostPort('write'));
+    vars.DATABASE_READ_URL = pg(await proxy.hostPort('read'));
+  }
+  if (stack.has('rabbitmq')) vars.AMQP_URL = `amqp://${s.rabbitmqUser}:${s.rabbitmqPassword}@127.0.0.1:${await stack.first('rabbitmq').hostPort('amqp')}`;
+  if (stack.has('redis-sentinel')) vars.REDIS_SENTINELS = (await Promise.all(stack.instances('redis-sentinel').map(async (i) => `127.0.0.1:${await i.hostPort('sentinel')}`))).join(',');
+  if (stack.has('nginx')) vars.BASE_URL = await stack.first('nginx').url('http');
+  if (s.apiKeys.length) vars.API_KEYS = s.apiKeys.map((c) => c.key).join(',');
+  vars.REFSTACK_SECRETS_FILE = secretsFile(stack.project);
+  return vars;
 }

@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
-import { PROMETHEUS_PORT, startPrometheus } from '../../images/prometheus/prometheus.ts';
-import { startRabbitMq, type StartedRabbitMq } from '../../images/rabbitmq/rabbitmq.ts';
-import { startRedisSentinelSet, type RedisSentinelSet } from '../../images/redis/redis.ts';
+import { PROMETHEUS_PORT, startPrometheus } from '../../services/prometheus/prometheus.ts';
+import { startRabbitMq, type StartedRabbitMq } from '../../services/rabbitmq/rabbitmq.ts';
+import { startRedisSentinelSet, type RedisSentinelSet } from '../../services/redis/redis.ts';
 import { test as testProfile } from '../../monitoring/lib/profiles.ts';
-import { renderPrometheusConfig } from '../../monitoring/prometheus/config.ts';
+import { renderPrometheusConfig } from '../../services/prometheus/config.ts';
 import { runLabels } from '../core/docker/labels.ts';
 import { imageRef } from '../core/images/catalog.ts';
 import type { ApiKey } from '../load/traffic-mix.ts';
 import { ROOT } from '../core/paths.ts';
-import { startPostgresCluster, type PostgresCluster } from '../topologies/postgres/cluster.ts';
-import { READ_PORT, WRITE_PORT } from '../topologies/postgres/haproxy-config.ts';
+import { startPostgresCluster, type PostgresCluster } from '../../services/postgres/cluster.ts';
+import { READ_PORT, WRITE_PORT } from '../../services/haproxy/config.ts';
 import { API_PORT, DEFAULT_CLIENTS, WORKER_METRICS_PORT, startSampleApp, type ClientSpec, type StartedSampleApp } from '../topologies/sample-app.ts';
 import { prometheusClient, type PrometheusClient } from './prometheus.ts';
 

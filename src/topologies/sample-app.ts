@@ -1,7 +1,7 @@
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
-import { postgresContainer, type StartedPostgreSqlContainer } from '../../images/postgres/postgres.ts';
-import { startRabbitMq, type StartedRabbitMq } from '../../images/rabbitmq/rabbitmq.ts';
-import { startRedisSentinelSet, type RedisSentinelSet } from '../../images/redis/redis.ts';
+import { postgresContainer, type StartedPostgreSqlContainer } from '../../services/postgres/postgres.ts';
+import { startRabbitMq, type StartedRabbitMq } from '../../services/rabbitmq/rabbitmq.ts';
+import { startRedisSentinelSet, type RedisSentinelSet } from '../../services/redis/redis.ts';
 import { docker } from '../core/docker/engine.ts';
 import { runLabels } from '../core/docker/labels.ts';
 import { imageRef } from '../core/images/catalog.ts';

@@ -10,7 +10,7 @@ import { targets } from '../../../src/core/targets.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
 import { startSampleApp, startSampleAppBackends, type SampleAppBackends, type StartedSampleApp } from '../../../src/topologies/sample-app.ts';
 import { DEAD_LETTER_QUEUE, EXCHANGE } from '../../src/shared/amqp.ts';
-import { SENTINEL_PORT } from '../../../images/redis/redis.ts';
+import { SENTINEL_PORT } from '../../../services/redis/redis.ts';
 import { call, eventually } from '../support/http.ts';
 import { malformedCases } from '../support/malformed.ts';
 import { metric, scrape } from '../support/metrics.ts';

@@ -9,6 +9,15 @@ export const LABEL = {
   pid: 'org.refstack.pid',
   host: 'org.refstack.host',
   contentHash: 'org.refstack.content-hash',
+  /** The stack a resource belongs to: `refstack` for the default environment, a generated name for a suite's stack. */
+  project: 'org.refstack.project',
+  service: 'org.refstack.service',
+  instance: 'org.refstack.instance',
+  profile: 'org.refstack.profile',
+  /** Hash of a container's options, image and files: `refstack up` recreates an instance whose hash changed. */
+  configHash: 'org.refstack.config-hash',
+  /** The stack request (profile, services, replicas, options) as JSON, so another process can attach to the stack. */
+  stack: 'org.refstack.stack',
 } as const;
 
 /** `test` resources belong to one test run; `env` resources belong to `refstack up`. */

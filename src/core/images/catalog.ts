@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { IMAGES_DIR } from '../paths.ts';
+import { SERVICES_DIR } from '../paths.ts';
 
 /**
  * One folder per service under images/: its Dockerfile, its config files and its TypeScript handle.
@@ -36,14 +36,14 @@ export function imageRef(name: string): string {
   return `${IMAGE_PREFIX}/${name}:latest`;
 }
 
-export function listImages(imagesDir = IMAGES_DIR): ImageSpec[] {
-  return listImageNames(imagesDir).map((name) => loadImage(name, imagesDir));
+export function listImages(servicesDir = SERVICES_DIR): ImageSpec[] {
+  return listImageNames(servicesDir).map((name) => loadImage(name, servicesDir));
 }
 
-export function loadImage(name: string, imagesDir = IMAGES_DIR): ImageSpec {
-  const dir = join(imagesDir, name);
+export function loadImage(name: string, servicesDir = SERVICES_DIR): ImageSpec {
+  const dir = join(servicesDir, name);
   if (!existsSync(join(dir, 'Dockerfile'))) {
-    const known = listImageNames(imagesDir).join(', ');
+    const known = listImageNames(servicesDir).join(', ');
     throw new Error(`no image named "${name}" (images/${name}/Dockerfile does not exist). Known images: ${known}`);
   }
   const manifestPath = join(dir, 'image.json');
@@ -56,9 +56,9 @@ export function loadImage(name: string, imagesDir = IMAGES_DIR): ImageSpec {
   return { name, dir, contextDir, dockerfile: relative(contextDir, join(dir, 'Dockerfile')), files };
 }
 
-export function listImageNames(imagesDir = IMAGES_DIR): string[] {
-  return readdirSync(imagesDir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && existsSync(join(imagesDir, e.name, 'Dockerfile')))
+export function listImageNames(servicesDir = SERVICES_DIR): string[] {
+  return readdirSync(servicesDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(servicesDir, e.name, 'Dockerfile')))
     .map((e) => e.name)
     .sort();
 }

@@ -23,6 +23,8 @@ export interface Measurement {
   unit: string;
   /** Omit for figures that are reported only (e.g. asynchronous-replication loss). */
   target?: Target;
+  /** The plan's outer bound, judged beside the target (src/core/profiles.ts PLAN_BOUNDS). */
+  bound?: Target;
   /** Repository-relative path of the suite that measured it. */
   suite: string;
   note?: string;
@@ -42,7 +44,8 @@ export function recordResult(m: Measurement): ResultRecord {
     value: m.value,
     unit: m.unit,
     target: m.target ? formatTarget(m.target) : null,
-    pass: m.target ? meets(m.value, m.target) : Number.isFinite(m.value),
+    ...(m.bound ? { bound: formatTarget(m.bound) } : {}),
+    pass: judge(m.value, m.target, m.bound),
     suite: m.suite,
     ...(m.note ? { note: m.note } : {}),
     at: new Date().toISOString(),
@@ -53,6 +56,12 @@ export function recordResult(m: Measurement): ResultRecord {
   appendFileSync(join(dir, 'records.jsonl'), `${JSON.stringify(record)}\n`);
   writeResultsFile({ finished: false });
   return record;
+}
+
+/** Meets the target and the bound (each when given); a figure with neither passes when it is a finite number. */
+export function judge(value: number, target?: Target, bound?: Target): boolean {
+  if (!Number.isFinite(value)) return false;
+  return (!target || meets(value, target)) && (!bound || meets(value, bound));
 }
 
 export function readRecords(runId = currentRunId()): ResultRecord[] {
@@ -94,7 +103,7 @@ export function writeResultsFile(options: { finished: boolean; docker?: string |
 
 export function summaryTable(file: ResultsFile): string {
   if (!file.results.length) return 'No measured results were recorded in this run.';
-  const rows = file.results.map((r) => [r.pass ? 'PASS' : 'FAIL', r.id, `${round(r.value)} ${r.unit}`, r.target ?? '(reported)', r.suite]);
+  const rows = file.results.map((r) => [r.pass ? 'PASS' : 'FAIL', r.id, `${round(r.value)} ${r.unit}`, `${r.target ?? '(reported)'}${r.bound ? ` (plan ${r.bound})` : ''}`, r.suite]);
   const header = ['', 'result', 'value', 'target', 'suite'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();

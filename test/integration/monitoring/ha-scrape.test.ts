@@ -1,12 +1,12 @@
 import type { StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startPostgresExporter } from '../../../images/postgres-exporter/postgres-exporter.ts';
+import { startPostgresExporter } from '../../../services/postgres-exporter/postgres-exporter.ts';
 import { startMonitoringStack, type MonitoringStack } from '../../../monitoring/testing/live-stack.ts';
-import { POSTGRES_JOB } from '../../../monitoring/prometheus/config.ts';
+import { POSTGRES_JOB } from '../../../services/prometheus/config.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
-import { startPostgresCluster, type PostgresCluster } from '../../../src/topologies/postgres/cluster.ts';
-import { STATS_PORT, WRITE_PORT } from '../../../src/topologies/postgres/haproxy-config.ts';
-import { PATRONI_PORT } from '../../../src/topologies/postgres/patroni-config.ts';
+import { startPostgresCluster, type PostgresCluster } from '../../../services/postgres/cluster.ts';
+import { STATS_PORT, WRITE_PORT } from '../../../services/haproxy/config.ts';
+import { PATRONI_PORT } from '../../../services/postgres/patroni-config.ts';
 
 describeWithDocker('the Postgres HA cluster is watched: Patroni members, HAProxy and the write endpoint are scraped', () => {
   let cluster: PostgresCluster | undefined;

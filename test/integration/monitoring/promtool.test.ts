@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { alertmanagerToolbox } from '../../../images/alertmanager/alertmanager.ts';
-import { prometheusToolbox } from '../../../images/prometheus/prometheus.ts';
-import { RECEIVER_BY_SEVERITY } from '../../../monitoring/alertmanager/config.ts';
+import { alertmanagerToolbox } from '../../../services/alertmanager/alertmanager.ts';
+import { prometheusToolbox } from '../../../services/prometheus/prometheus.ts';
+import { RECEIVER_BY_SEVERITY } from '../../../services/alertmanager/config.ts';
 import { GENERATED_DIR } from '../../../monitoring/generate.ts';
 import { production } from '../../../monitoring/lib/profiles.ts';
 import { allAlertRules, components } from '../../../monitoring/mixin.ts';

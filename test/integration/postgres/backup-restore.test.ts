@@ -6,9 +6,9 @@ import { docker } from '../../../src/core/docker/engine.ts';
 import { recordResult } from '../../../src/core/results/results.ts';
 import { targets } from '../../../src/core/targets.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
-import { DATA_DIR, PG_PORT } from '../../../src/topologies/postgres/patroni-config.ts';
-import { createRepo, deleteRepo, pgbackrest, startArchivingPostgres, startRestoredPostgres, type Repo } from '../../../src/topologies/postgres/pgbackrest.ts';
-import { timingProfile } from '../../../src/topologies/postgres/timing.ts';
+import { DATA_DIR, PG_PORT } from '../../../services/postgres/patroni-config.ts';
+import { createRepo, deleteRepo, pgbackrest, startArchivingPostgres, startRestoredPostgres, type Repo } from '../../../services/postgres/pgbackrest.ts';
+import { timingProfile } from '../../../src/core/profiles.ts';
 import { seconds, sleep, waitFor } from '../../../src/core/poll.ts';
 
 const SUITE = 'test/integration/postgres/backup-restore.test.ts';

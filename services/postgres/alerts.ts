@@ -1,0 +1,117 @@
+import { targets } from '../../src/core/targets.ts';
+import { counter, gauge, num, series } from '../../monitoring/lib/promql.ts';
+import { POSTGRES_JOB } from '../prometheus/config.ts';
+import type { AlertDefinition, Component, MonitoringTiming, PromtoolCase, RecordingRule } from '../../src/core/monitoring.ts';
+
+const t = targets.alertRules;
+const slowQuerySeconds = targets.sampleApp.slowQuerySeconds;
+const MINUTES = 30;
+const EXPORTER = { instance: 'postgres-exporter:9187', job: POSTGRES_JOB };
+
+export const databaseRecord = {
+  queryBuckets: (w: string) => `service_le:query_duration_bucket:rate${w}`,
+  queryQuantile: (w: string) => `service:query_duration:p${Math.round(t.apiLatencyQuantile * 100)}_rate${w}`,
+};
+
+function recordingRules(p: MonitoringTiming): RecordingRule[] {
+  const w = p.rateWindow;
+  return [
+    { record: databaseRecord.queryBuckets(w), expr: `sum by (service, le) (rate(query_duration_bucket[${w}]))` },
+    { record: databaseRecord.queryQuantile(w), expr: `histogram_quantile(${num(t.apiLatencyQuantile)}, ${databaseRecord.queryBuckets(w)})` },
+  ];
+}
+
+function pgUp(name: string, pg: number, scraped = 1): PromtoolCase {
+  return {
+    name,
+    interval: '1m',
+    inputSeries: [
+      { series: series('up', EXPORTER), values: gauge(scraped, MINUTES) },
+      ...(scraped ? [{ series: series('pg_up', EXPORTER), values: gauge(pg, MINUTES) }] : []),
+    ],
+    evalTime: `${MINUTES}m`,
+    expectLabels: EXPORTER,
+  };
+}
+
+const databaseDown: AlertDefinition = {
+  rule: (p) => ({
+    alert: 'DatabaseDown',
+    severity: 'high',
+    family: 'database',
+    // A stopped server's address stops answering: the exporter's scrape then times out (up == 0)
+    // before it can report pg_up 0, so both count.
+    expr: `pg_up == 0 or up{job="${POSTGRES_JOB}"} == 0`,
+    for: p.forBySeverity.high,
+    summary: 'Database down',
+    description: 'postgres_exporter {{ $labels.instance }} cannot reach its PostgreSQL server, or cannot be scraped at all.',
+  }),
+  tests: () => ({
+    fires: pgUp('DatabaseDown fires when the exporter cannot connect', 0),
+    alsoFires: [pgUp('DatabaseDown fires when the exporter scrape times out', 0, 0)],
+    boundary: { ...pgUp('DatabaseDown stays quiet while the exporter connects', 1), expectLabels: null },
+  }),
+};
+
+/** Queries per minute with `share` of them finishing within the slow-query bound, the rest within 2.5×. */
+function queries(name: string, share: number): PromtoolCase {
+  const labels = { service: 'sample-api', pool: 'write', operation: 'order_insert' };
+  const perMinute = 1000;
+  const bucket = (le: string, n: number) => ({ series: series('query_duration_bucket', { ...labels, le }), values: counter(n, MINUTES) });
+  return {
+    name,
+    interval: '1m',
+    inputSeries: [bucket(num(slowQuerySeconds), Math.round(perMinute * share)), bucket(num(slowQuerySeconds * 2.5), perMinute), bucket('+Inf', perMinute)],
+    evalTime: `${MINUTES}m`,
+    expectLabels: { service: 'sample-api' },
+  };
+}
+
+const slowQueries: AlertDefinition = {
+  rule: (p) => ({
+    alert: 'SlowQueries',
+    severity: 'medium',
+    family: 'database-latency',
+    expr: `${databaseRecord.queryQuantile(p.rateWindow)} > ${num(slowQuerySeconds)}`,
+    for: p.forBySeverity.medium,
+    summary: `Slow queries: p${Math.round(t.apiLatencyQuantile * 100)} query time above ${num(slowQuerySeconds)} s`,
+    description: `The p${Math.round(t.apiLatencyQuantile * 100)} query time {{ $labels.service }} sees over the last ${p.rateWindow} is above ${num(slowQuerySeconds)} s.`,
+  }),
+  tests: () => ({
+    fires: queries(`SlowQueries fires when 10% of queries take longer than ${num(slowQuerySeconds)} s`, 0.9),
+    boundary: { ...queries(`SlowQueries stays quiet when exactly ${num(t.apiLatencyQuantile * 100)}% finish within ${num(slowQuerySeconds)} s`, t.apiLatencyQuantile), expectLabels: null },
+  }),
+};
+
+function lag(name: string, seconds: number): PromtoolCase {
+  const labels = { ...EXPORTER, instance: 'replica-exporter:9187' };
+  return {
+    name,
+    interval: '1m',
+    inputSeries: [{ series: series('pg_replication_lag_seconds', labels), values: gauge(seconds, MINUTES) }],
+    evalTime: `${MINUTES}m`,
+    expectLabels: labels,
+  };
+}
+
+const replicationLag: AlertDefinition = {
+  rule: (p) => ({
+    alert: 'ReplicationLagHigh',
+    severity: 'medium',
+    family: 'replication',
+    expr: `pg_replication_lag_seconds > ${num(t.replicationLagSeconds)}`,
+    for: p.forBySeverity.medium,
+    summary: `Replica more than ${num(t.replicationLagSeconds)} s behind the primary`,
+    description: `{{ $labels.instance }} has WAL waiting to be replayed and its last replayed transaction is more than ${num(t.replicationLagSeconds)} s old.`,
+  }),
+  tests: () => ({
+    fires: lag('ReplicationLagHigh fires 1 s past the threshold', t.replicationLagSeconds + 1),
+    boundary: { ...lag('ReplicationLagHigh stays quiet exactly at the threshold', t.replicationLagSeconds), expectLabels: null },
+  }),
+};
+
+export const database: Component = {
+  name: 'database',
+  recordingRules,
+  alerts: [databaseDown, slowQueries, replicationLag],
+};

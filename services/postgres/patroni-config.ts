@@ -1,0 +1,82 @@
+import { stringify } from 'yaml';
+import type { PatroniTiming } from '../../src/core/profiles.ts';
+
+export const PG_PORT = 5432;
+export const PATRONI_PORT = 8008;
+export const DATA_DIR = '/var/lib/postgresql/data';
+export const PATRONI_CONFIG_PATH = '/etc/patroni/patroni.yml';
+
+export interface PatroniConfigInput {
+  scope: string;
+  member: string;
+  etcdHosts: string[];
+  timing: PatroniTiming;
+  synchronous: boolean;
+}
+
+/**
+ * One member's patroni.yml. Dynamic (DCS) settings are only used when this member bootstraps the
+ * cluster. It holds no password: Patroni reads them from PATRONI_SUPERUSER_PASSWORD,
+ * PATRONI_REPLICATION_PASSWORD and PATRONI_REWIND_PASSWORD ({@link patroniPasswordEnv}).
+ */
+export function patroniConfig(input: PatroniConfigInput): string {
+  const { timing } = input;
+  const config = {
+    scope: input.scope,
+    namespace: '/refstack/',
+    name: input.member,
+    log: { level: 'INFO' },
+    restapi: { listen: `0.0.0.0:${PATRONI_PORT}`, connect_address: `${input.member}:${PATRONI_PORT}` },
+    etcd3: { hosts: input.etcdHosts.join(',') },
+    bootstrap: {
+      dcs: {
+        ttl: timing.ttl,
+        loop_wait: timing.loopWait,
+        retry_timeout: timing.retryTimeout,
+        primary_start_timeout: timing.primaryStartTimeout,
+        maximum_lag_on_failover: 1024 * 1024,
+        synchronous_mode: input.synchronous,
+        synchronous_mode_strict: false,
+        postgresql: {
+          use_pg_rewind: true,
+          use_slots: true,
+          parameters: {
+            wal_level: 'replica',
+            hot_standby: 'on',
+            wal_log_hints: 'on',
+            max_wal_senders: 10,
+            max_replication_slots: 10,
+            wal_keep_size: '256MB',
+            max_connections: 100,
+          },
+        },
+      },
+      initdb: [{ encoding: 'UTF8' }, 'data-checksums'],
+    },
+    postgresql: {
+      listen: `0.0.0.0:${PG_PORT}`,
+      connect_address: `${input.member}:${PG_PORT}`,
+      data_dir: DATA_DIR,
+      bin_dir: '/usr/lib/postgresql/15/bin',
+      pgpass: '/tmp/pgpass',
+      authentication: {
+        superuser: { username: 'postgres' },
+        replication: { username: 'replicator' },
+        rewind: { username: 'rewinder' },
+      },
+      parameters: { unix_socket_directories: '/var/run/postgresql' },
+      pg_hba: [
+        'local all all trust',
+        'host replication replicator all scram-sha-256',
+        'host all all all scram-sha-256',
+      ],
+    },
+    tags: { nofailover: false, noloadbalance: false, clonefrom: false, nosync: false },
+  };
+  return stringify(config);
+}
+
+/** The passwords of Patroni's three roles, as the environment variables Patroni reads (ENVIRONMENT.rst). */
+export function patroniPasswordEnv(secrets: { superuser: string; replication: string; rewind: string }): Record<string, string> {
+  return { PATRONI_SUPERUSER_PASSWORD: secrets.superuser, PATRONI_REPLICATION_PASSWORD: secrets.replication, PATRONI_REWIND_PASSWORD: secrets.rewind };
+}

@@ -1,0 +1,63 @@
+import type { ServiceSpec, SpecContext } from '../../src/core/spec.ts';
+import { cache } from './alerts.ts';
+import { redisInfo, sentinelMaster } from './probe.ts';
+
+export const REDIS_PORT = 6379;
+export const SENTINEL_PORT = 26379;
+/** The name Sentinel monitors the master by, and the app asks for (REDIS_MASTER_NAME). */
+export const MASTER_NAME = 'mymaster';
+
+const serverArgs = (name: string) => ['redis-server', '--appendonly', 'no', '--save', '', '--replica-announce-ip', name];
+
+/**
+ * Redis master + replica. Every node announces its DNS name, so Sentinel hands clients a name, never a
+ * container address. The health check is role-agnostic: failovers swap the roles.
+ */
+export const redis: ServiceSpec = {
+  name: 'redis',
+  summary: 'Redis 7 (Debian) master + replica: the cache and rate-limit store',
+  image: { build: 'redis' },
+  replicas: 2,
+  instanceName: (i) => `redis${i + 1}`,
+  dependsOn: [],
+  firstInstanceBootstraps: true,
+  command: (ctx) => (ctx.index === 0 ? serverArgs(ctx.instance) : [...serverArgs(ctx.instance), '--replicaof', ctx.instances('redis')[0]!, String(REDIS_PORT)]),
+  ports: [{ name: 'redis', container: REDIS_PORT, publish: { env: [16379, 16380] } }],
+  health: { command: `redis-cli info replication | grep -Eq 'role:master|master_link_status:up'` },
+  scrape: [],
+  alerts: [cache],
+  describe: async (instance) => {
+    const info = await redisInfo(await instance.hostPort('redis'), 'replication');
+    if (info.role === 'master') {
+      // slaveN:ip=redis2,port=6379,state=online,offset=…,lag=… (lag: seconds since the replica's last ack)
+      const replicas = Object.entries(info)
+        .filter(([k]) => /^slave\d+$/.test(k))
+        .map(([, v]) => Object.fromEntries(v.split(',').map((kv) => kv.split('=') as [string, string])))
+        .map((r) => `${r.ip} ${r.state}, ${Number(info.master_repl_offset ?? 0) - Number(r.offset ?? 0)} B behind, last ack ${r.lag ?? '?'} s ago`);
+      return `master; replicas: ${replicas.join('; ') || 'none'}`;
+    }
+    return `replica of ${info.master_host ?? '?'}, link ${info.master_link_status ?? '?'}, last I/O ${info.master_last_io_seconds_ago ?? '?'} s ago`;
+  },
+};
+
+const sentinelEnv = (ctx: SpecContext): Record<string, string> => ({
+  SENTINEL_MASTER_NAME: MASTER_NAME,
+  SENTINEL_MASTER_HOST: ctx.instances('redis')[0]!,
+  SENTINEL_ANNOUNCE_HOSTNAME: ctx.instance,
+  SENTINEL_DOWN_AFTER_MS: String(ctx.profile.sentinel.downAfterMs),
+  SENTINEL_FAILOVER_TIMEOUT_MS: String(ctx.profile.sentinel.failoverTimeoutMs),
+});
+
+/** Redis Sentinel: watches the master and promotes the replica when the master is down for down-after. */
+export const sentinel: ServiceSpec = {
+  name: 'redis-sentinel',
+  summary: 'Redis Sentinel: failure detection and promotion for the Redis tier; clients ask it for the master',
+  image: { build: 'redis' },
+  replicas: 1,
+  dependsOn: ['redis'],
+  command: () => ['redis-sentinel'],
+  env: sentinelEnv,
+  ports: [{ name: 'sentinel', container: SENTINEL_PORT, publish: { env: [16381] } }],
+  health: { command: `redis-cli -p ${SENTINEL_PORT} sentinel get-master-addr-by-name ${MASTER_NAME} | grep -q redis` },
+  describe: async (instance) => `master ${MASTER_NAME} → ${(await sentinelMaster(await instance.hostPort('sentinel'), MASTER_NAME)).join(':')}`,
+};

@@ -1,0 +1,80 @@
+import type { ServiceSpec, SpecContext } from '../../src/core/spec.ts';
+import { MASTER_NAME } from '../redis/spec.ts';
+import { api } from './alerts/api.ts';
+import { slo } from './alerts/slo.ts';
+import { applicationPanels, businessPanels } from './panels.ts';
+
+export const API_PORT = 8080;
+export const WORKER_METRICS_PORT = 9464;
+
+/** The app reaches the database only through HAProxy, so a failover is invisible to its configuration. */
+function appEnv(ctx: SpecContext): Record<string, string> {
+  const db = (port: string) => `postgres://postgres:${ctx.secrets.postgresSuperuser}@${ctx.address('haproxy', port)}/postgres`;
+  const s = ctx.secrets;
+  return {
+    DATABASE_WRITE_URL: db('write'),
+    DATABASE_READ_URL: db('read'),
+    REDIS_SENTINELS: ctx.addresses('redis-sentinel', 'sentinel').join(','),
+    REDIS_MASTER_NAME: MASTER_NAME,
+    AMQP_URL: `amqp://${s.rabbitmqUser}:${s.rabbitmqPassword}@${ctx.address('rabbitmq', 'amqp')}`,
+    API_CLIENTS: s.apiKeys.map((c) => [c.name, c.key, ...(c.ratePerSecond ? [String(c.ratePerSecond)] : [])].join(':')).join(','),
+    LOG_LEVEL: ctx.option('sample-app.log-level') ?? 'info',
+    ...(ctx.option('sample-app.faults') === 'on' ? { SAMPLE_APP_FAULTS: '1' } : {}),
+    ...(ctx.has('elasticsearch') ? { ELASTICSEARCH_URL: `http://${ctx.address('elasticsearch', 'http')}` } : {}),
+    ...optionEnv(ctx),
+  };
+}
+
+/** Stack option `sample-app.env=NAME=value,NAME=value`: further environment for the API and worker (e.g. SHUTDOWN_DELAY_MS). */
+function optionEnv(ctx: SpecContext): Record<string, string> {
+  const raw = ctx.option('sample-app.env') ?? '';
+  return Object.fromEntries(raw ? raw.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]) : []);
+}
+
+const readyProbe = (port: number) => `node -e "fetch('http://127.0.0.1:${port}/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"`;
+const BACKENDS = ['haproxy', 'redis-sentinel', 'rabbitmq'] as const;
+
+/**
+ * The instrumented API (Express) behind nginx, standing in for the plan's Flask + uWSGI tier. The first
+ * instance migrates the schema and declares the queues; the others and the worker find both.
+ */
+export const sampleApi: ServiceSpec = {
+  name: 'sample-api',
+  summary: 'the instrumented sample API (Express): orders, users, sessions, cached product reads',
+  image: { build: 'sample-app' },
+  replicas: 2,
+  dependsOn: BACKENDS,
+  firstInstanceBootstraps: true,
+  scale: { min: 1, max: 4 },
+  options: {
+    'sample-app.clients': 'API clients with their rate limits, name[:requests per second],… (default web,mobile); keys are generated',
+    'sample-app.faults': 'on: enable PUT /internal/faults, which makes the API slow or failing for real (alert proofs)',
+    'sample-app.log-level': 'pino level of the API and worker (default info)',
+    'sample-app.env': 'further environment for the API and worker: NAME=value,NAME=value',
+  },
+  command: () => ['api'],
+  env: appEnv,
+  ports: [{ name: 'http', container: API_PORT, publish: {} }],
+  health: { command: readyProbe(API_PORT) },
+  // As a process supervisor would: a crashed app process is started again (drills count the restarts).
+  restart: 'on-failure',
+  scrape: [{ job: 'sample-api', port: 'http' }],
+  faults: [{ verb: 'app-faults', summary: 'make the API slow or failing for real (PUT /internal/faults, with sample-app.faults=on)' }],
+  alerts: [api, slo],
+  panels: [...applicationPanels, ...businessPanels],
+};
+
+/** The worker: consumes order events, processes orders, dead-letters poison messages. */
+export const sampleWorker: ServiceSpec = {
+  name: 'sample-worker',
+  summary: 'the worker (RabbitMQ consumer): processes orders, retries with backoff, dead-letters poison',
+  image: { build: 'sample-app' },
+  replicas: 1,
+  dependsOn: [...BACKENDS, 'sample-api'],
+  command: () => ['worker'],
+  env: appEnv,
+  ports: [{ name: 'metrics', container: WORKER_METRICS_PORT, publish: {} }],
+  health: { command: readyProbe(WORKER_METRICS_PORT) },
+  restart: 'on-failure',
+  scrape: [{ job: 'sample-worker', port: 'metrics' }],
+};

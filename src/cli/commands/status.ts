@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { attach, connectionVariables, status, statusTable } from '../../env/environment.ts';
+import { print, projectOption, requireEngine } from '../options.ts';
+
+export function addStatusCommand(program: Command): void {
+  program
+    .command('status')
+    .description('health and role of every instance (Patroni leader and lag, Redis master, HAProxy routing, scrape targets, alerts)')
+    .addOption(projectOption())
+    .option('--json', 'machine-readable output')
+    .option('--watch', 'refresh every 2 s until Ctrl-C')
+    .action(async (flags: { project: string; json?: boolean; watch?: boolean }) => {
+      await requireEngine();
+      const stack = await attach(flags.project);
+      if (flags.watch && !flags.json) {
+        for (;;) {
+          process.stdout.write(`\x1b[2J\x1b[H${new Date().toISOString()}  (Ctrl-C to stop)\n\n${statusTable(await status(stack))}\n`);
+          await new Promise((r) => setTimeout(r, 2_000));
+        }
+      }
+      const statuses = await status(stack);
+      print(flags.json ?? false, statuses, () => statusTable(statuses));
+    });
+  program
+    .command('env')
+    .description("the environment's connection strings with its generated credentials, as shell exports")
+    .addOption(projectOption())
+    .option('--json', 'machine-readable output')
+    .action(async (flags: { project: string; json?: boolean }) => {
+      await requireEngine();
+      const vars = await connectionVariables(await attach(flags.project));
+      print(flags.json ?? false, vars, () => Object.entries(vars).map(([k, v]) => `export ${k}='${v}'`).join('\n'));
+    });
+}

@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import type Docker from 'dockerode';
+import { pack } from 'tar-stream';
+import { LABEL } from '../../core/docker/labels.ts';
+import { imageRef } from '../../core/images/catalog.ts';
+import type { FileSpec, ServiceSpec } from '../../core/spec.ts';
+import type { PlannedInstance, StackPlan } from '../plan.ts';
+import { containerName, placementLabels, serviceNetwork, volumeName, type Placement } from './placement.ts';
+
+export function imageOf(spec: ServiceSpec): string {
+  return 'build' in spec.image ? imageRef(spec.image.build) : spec.image.pull;
+}
+
+const seconds = (s: number) => Math.round(s * 1e9);
+
+/** Host ports of one instance's published ports: the README's fixed ones in the default environment, else engine-picked. */
+function portBindings(inst: PlannedInstance, placement: Placement): Docker.PortMap {
+  return Object.fromEntries(
+    inst.spec.ports
+      .filter((p) => p.publish)
+      .map((p) => {
+        const fixed = placement.fixedPorts ? p.publish?.env?.[inst.index] : undefined;
+        return [`${p.container}/tcp`, [{ HostIp: '127.0.0.1', HostPort: fixed ? String(fixed) : '' }]];
+      }),
+  );
+}
+
+/** Everything the engine needs to create one instance; files are copied in separately ({@link filesArchive}). */
+export function createOptions(inst: PlannedInstance, plan: StackPlan, placement: Placement): Docker.ContainerCreateOptions {
+  const { spec, ctx } = inst;
+  const env = spec.env?.(ctx) ?? {};
+  return {
+    name: containerName(placement, inst.name),
+    Image: imageOf(spec),
+    ...(spec.entrypoint ? { Entrypoint: [...spec.entrypoint] } : {}),
+    ...(spec.command ? { Cmd: spec.command(ctx) } : {}),
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    ...(spec.hostname ? { Hostname: inst.name } : {}),
+    ...(spec.stopSignal ? { StopSignal: spec.stopSignal } : {}),
+    ...(spec.stopGraceSeconds ? { StopTimeout: spec.stopGraceSeconds } : {}),
+    ExposedPorts: Object.fromEntries(spec.ports.map((p) => [`${p.container}/tcp`, {}])),
+    Healthcheck: {
+      Test: ['CMD-SHELL', spec.health.command],
+      Interval: seconds(plan.profile.healthcheckIntervalSeconds),
+      Timeout: seconds(5),
+      Retries: 3,
+      StartPeriod: seconds(spec.health.startPeriodSeconds ?? 120),
+    },
+    Labels: {
+      ...placementLabels(placement),
+      [LABEL.service]: spec.name,
+      [LABEL.instance]: inst.name,
+      [LABEL.profile]: plan.profile.name,
+      [LABEL.stack]: JSON.stringify(plan.request),
+    },
+    HostConfig: {
+      NetworkMode: serviceNetwork(placement),
+      PortBindings: portBindings(inst, placement),
+      Mounts: (spec.volumes ?? []).map((v) => ({ Type: 'volume' as const, Source: volumeName(placement, inst.name, v.name), Target: v.target })),
+      ...(spec.tmpfs ? { Tmpfs: { ...spec.tmpfs } } : {}),
+      ...(spec.restart ? { RestartPolicy: { Name: spec.restart, MaximumRetryCount: 10 } } : {}),
+    },
+    NetworkingConfig: { EndpointsConfig: { [serviceNetwork(placement)]: { Aliases: [inst.name, ...(spec.aliases?.(ctx) ?? [])] } } },
+  };
+}
+
+export function instanceFiles(inst: PlannedInstance): FileSpec[] {
+  return inst.spec.files?.(inst.ctx) ?? [];
+}
+
+/** A tar archive of the files, rooted at /, for the engine's archive upload into a created container. */
+export async function filesArchive(files: FileSpec[]): Promise<Buffer> {
+  const archive = pack();
+  for (const f of files) archive.entry({ name: f.path.replace(/^\//, ''), mode: f.mode ?? 0o644, mtime: new Date(0) }, f.content);
+  archive.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of archive) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** What decides whether a running container is still the one the stack would create: options, image and files. */
+export function configHash(options: Docker.ContainerCreateOptions, imageId: string, files: FileSpec[]): string {
+  const { Labels: _labels, ...rest } = options;
+  const hash = createHash('sha256').update(imageId).update(JSON.stringify(rest));
+  for (const f of files) hash.update(f.path).update('\0').update(f.content).update('\0');
+  return hash.digest('hex').slice(0, 16);
+}
