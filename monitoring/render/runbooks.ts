@@ -1,5 +1,4 @@
-import { RECEIVER_BY_SEVERITY } from '../../services/alertmanager/config.ts';
-import type { AlertRule, MonitoringTiming } from '../../src/core/monitoring.ts';
+import { RECEIVER_BY_SEVERITY, type AlertRule, type MonitoringTiming } from '../../src/core/monitoring.ts';
 import { renderAnnotation } from './rules.ts';
 
 /** First steps per family; the alert's own summary and expression come from the rule itself. */

@@ -1,8 +1,8 @@
 import { stringify } from 'yaml';
-import type { MonitoringTiming, Severity } from '../../src/core/monitoring.ts';
+import { RECEIVER_BY_SEVERITY, type MonitoringTiming, type Severity } from '../../src/core/monitoring.ts';
 
-/** Severity → receiver: high pages someone, medium opens a ticket, low goes to the team chat. */
-export const RECEIVER_BY_SEVERITY: Record<Severity, 'page' | 'ticket' | 'chat'> = { high: 'page', medium: 'ticket', low: 'chat' };
+export { RECEIVER_BY_SEVERITY };
+
 
 /** Labels that tell two alerts of one family apart: inhibition only applies when all of them match. */
 export const INHIBIT_EQUAL = ['family', 'service', 'instance', 'mountpoint', 'queue'];

@@ -1,5 +1,7 @@
 import type { ServiceSpec, SpecContext } from '../../src/core/spec.ts';
-import { MASTER_NAME } from '../redis/spec.ts';
+import { haproxy } from '../haproxy/spec.ts';
+import { rabbitmq } from '../rabbitmq/spec.ts';
+import { MASTER_NAME, sentinel } from '../redis/spec.ts';
 import { api } from './alerts/api.ts';
 import { slo } from './alerts/slo.ts';
 import { applicationPanels, businessPanels } from './panels.ts';
@@ -9,14 +11,14 @@ export const WORKER_METRICS_PORT = 9464;
 
 /** The app reaches the database only through HAProxy, so a failover is invisible to its configuration. */
 function appEnv(ctx: SpecContext): Record<string, string> {
-  const db = (port: string) => `postgres://postgres:${ctx.secrets.postgresSuperuser}@${ctx.address('haproxy', port)}/postgres`;
+  const db = (port: string) => `postgres://postgres:${ctx.secrets.postgresSuperuser}@${ctx.address(haproxy.name, port)}/postgres`;
   const s = ctx.secrets;
   return {
     DATABASE_WRITE_URL: db('write'),
     DATABASE_READ_URL: db('read'),
-    REDIS_SENTINELS: ctx.addresses('redis-sentinel', 'sentinel').join(','),
+    REDIS_SENTINELS: ctx.addresses(sentinel.name, 'sentinel').join(','),
     REDIS_MASTER_NAME: MASTER_NAME,
-    AMQP_URL: `amqp://${s.rabbitmqUser}:${s.rabbitmqPassword}@${ctx.address('rabbitmq', 'amqp')}`,
+    AMQP_URL: `amqp://${s.rabbitmqUser}:${s.rabbitmqPassword}@${ctx.address(rabbitmq.name, 'amqp')}`,
     API_CLIENTS: s.apiKeys.map((c) => [c.name, c.key, ...(c.ratePerSecond ? [String(c.ratePerSecond)] : [])].join(':')).join(','),
     LOG_LEVEL: ctx.option('sample-app.log-level') ?? 'info',
     ...(ctx.option('sample-app.faults') === 'on' ? { SAMPLE_APP_FAULTS: '1' } : {}),
@@ -32,7 +34,7 @@ function optionEnv(ctx: SpecContext): Record<string, string> {
 }
 
 const readyProbe = (port: number) => `node -e "fetch('http://127.0.0.1:${port}/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"`;
-const BACKENDS = ['haproxy', 'redis-sentinel', 'rabbitmq'] as const;
+const BACKENDS = [haproxy.name, sentinel.name, rabbitmq.name];
 
 /**
  * The instrumented API (Express) behind nginx, standing in for the plan's Flask + uWSGI tier. The first

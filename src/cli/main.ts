@@ -6,6 +6,7 @@ import { addGenerateCommand } from './commands/generate.ts';
 import { addImagesCommand } from './commands/images.ts';
 import { addStatusCommand } from './commands/status.ts';
 import { addUpCommand } from './commands/up.ts';
+import { UsageError } from './options.ts';
 
 /** The `refstack` program: one `addXCommand(program)` per command. */
 export function buildProgram(): Command {
@@ -28,8 +29,17 @@ export function buildProgram(): Command {
 export async function run(argv: string[]): Promise<void> {
   const program = buildProgram();
   try {
+    if (!argv.length) {
+      program.outputHelp();
+      return;
+    }
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`error: ${error.message}\n(run \`refstack help <command>\` for its options)\n`);
+      process.exitCode = 2;
+      return;
+    }
     if (error instanceof CommanderError) {
       // --help and --version exit 0; commander already printed the usage error and the help hint.
       process.exitCode = error.exitCode === 0 ? 0 : 2;

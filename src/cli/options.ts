@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { PROFILE_NAMES, DEFAULT_PROFILE, type ProfileName } from '../core/profiles.ts';
 import { step } from '../core/progress.ts';
 import { DEFAULT_PROJECT, assertProjectName } from '../stack/docker/placement.ts';
@@ -63,4 +63,26 @@ export function onInterrupt(message: string, cleanup: () => Promise<unknown>): (
 /** JSON on stdout for --json, else text: progress always goes to stderr, so --json output stays parseable. */
 export function print(json: boolean, value: unknown, text: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+}
+
+/** A mistake in how a command was called (exit 2), found after commander parsed it. */
+export class UsageError extends Error {}
+
+/**
+ * Every command as the README documents it: `refstack <command> <arguments> <options>` and what it does,
+ * rendered from the program itself (a unit test keeps the README's CLI block equal to this).
+ */
+export function cliReference(program: Command): string {
+  const leaves = (c: Command, path: string[]): Array<{ path: string[]; command: Command }> =>
+    c.commands.length ? c.commands.flatMap((sub) => leaves(sub, [...path, sub.name()])) : [{ path, command: c }];
+  return program.commands
+    .filter((c) => c.name() !== 'help')
+    .flatMap((c) => leaves(c, [c.name()]))
+    .map(({ path, command }) => {
+      const args = command.registeredArguments.map((a) => (a.required ? `<${a.name()}${a.variadic ? '...' : ''}>` : `[${a.name()}${a.variadic ? '...' : ''}]`));
+      const options = command.options.map((o) => `[${o.flags}]`);
+      return `refstack ${[...path, ...args, ...options].join(' ')}
+    ${command.description()}`;
+    })
+    .join('\n');
 }

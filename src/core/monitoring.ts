@@ -91,3 +91,6 @@ export function runbookUrl(alert: string): string {
 
 /** Grafana's own macro for rate() windows: at least four scrape intervals, so rate() always sees two samples. */
 export const RATE_INTERVAL = '$__rate_interval';
+
+/** Severity → receiver: high pages someone, medium opens a ticket, low goes to the team chat. */
+export const RECEIVER_BY_SEVERITY: Record<Severity, 'page' | 'ticket' | 'chat'> = { high: 'page', medium: 'ticket', low: 'chat' };

@@ -1,6 +1,7 @@
 import { removeByLabels, type Removed } from '../core/docker/cleanup.ts';
 import { port as portOf, type InstanceState } from '../core/spec.ts';
 import type { ProfileName } from '../core/profiles.ts';
+import { sentinel } from '../../services/redis/spec.ts';
 import { STACK } from '../stack/definition.ts';
 import { environmentPlacement, projectFilter, DEFAULT_PROJECT } from '../stack/docker/placement.ts';
 import { attachStack, startStack, type StartReport } from '../stack/docker/start.ts';
@@ -60,6 +61,11 @@ export async function status(stack: RunningStack): Promise<InstanceStatus[]> {
   return Promise.all(
     stack.all().map(async (i) => {
       const state = await i.state();
+      // Docker reports `starting` until its first interval has passed: the health command itself answers sooner.
+      if (state.health === 'starting' && state.running && !state.paused) {
+        const probe = await i.exec(['sh', '-c', i.spec.health.command], { timeoutMs: 5_000 }).catch(() => undefined);
+        if (probe?.exitCode === 0) state.health = 'healthy';
+      }
       const detail = state.running && !state.paused && i.spec.describe ? await i.spec.describe(i, i.planned.ctx).catch((e: Error) => `? ${e.message.split('\n')[0]}`) : '';
       return { instance: i.name, service: i.service, status: state.status, health: state.health, detail };
     }),
@@ -104,7 +110,7 @@ export async function connectionVariables(stack: RunningStack): Promise<Record<s
     vars.DATABASE_READ_URL = pg(await proxy.hostPort('read'));
   }
   if (stack.has('rabbitmq')) vars.AMQP_URL = `amqp://${s.rabbitmqUser}:${s.rabbitmqPassword}@127.0.0.1:${await stack.first('rabbitmq').hostPort('amqp')}`;
-  if (stack.has('redis-sentinel')) vars.REDIS_SENTINELS = (await Promise.all(stack.instances('redis-sentinel').map(async (i) => `127.0.0.1:${await i.hostPort('sentinel')}`))).join(',');
+  if (stack.has(sentinel.name)) vars.REDIS_SENTINELS = (await Promise.all(stack.instances(sentinel.name).map(async (i) => `127.0.0.1:${await i.hostPort('sentinel')}`))).join(',');
   if (stack.has('nginx')) vars.BASE_URL = await stack.first('nginx').url('http');
   if (s.apiKeys.length) vars.API_KEYS = s.apiKeys.map((c) => c.key).join(',');
   vars.REFSTACK_SECRETS_FILE = secretsFile(stack.project);

@@ -67,3 +67,15 @@ export const queries = {
   poolUseByPool: (seconds: number) =>
     `max by (pool) (max_over_time(connections_used{service="sample-api"}[${window(seconds)}]) / max_over_time(connections_max{service="sample-api"}[${window(seconds)}]))`,
 } as const;
+
+/** Waits (bounded) until Prometheus scrapes every instance of a job, so a figure never silently covers part of a tier. */
+export async function waitForScrapes(client: PrometheusClient, job: string, instances: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let up = 0;
+  while (Date.now() < deadline) {
+    up = await client.scalar(`sum(up{job="${job}"})`, new Date()).catch(() => 0);
+    if (up === instances) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`Prometheus scrapes ${up} of ${instances} ${job} instances after ${timeoutMs / 1000} s`);
+}

@@ -37,7 +37,7 @@ export const redisMasterKill: Scenario = {
   title: 'Redis master lost',
   claim: "a SIGKILLed Redis master is replaced by Sentinel within the profile's cache failover promise, reads are served throughout, and the API caches on the new master",
   services: ['nginx'],
-  resultPrefix: 'cache',
+  resultPrefix: 'sample_app',
   drill: true,
   async run(ctx) {
     const tier = redisTier(ctx.stack);
@@ -67,7 +67,7 @@ export const redisMasterKill: Scenario = {
       await ctx.step('the API serves cache hits from the new master', () =>
         waitFor('a cache hit after the promotion', async () => (reads.tally.lastCacheHit > promotedAt ? true : undefined), { timeoutMs: 60_000, intervalMs: 100 }),
       );
-      ctx.figure('cache_back_seconds', seconds(faultAt, reads.tally.lastCacheHit), 's', { note: 'SIGKILL of the master → the first cache hit served by the promoted replica' });
+      ctx.figure('redis_failover_cache_back_seconds', seconds(faultAt, reads.tally.lastCacheHit), 's', { note: 'SIGKILL of the master → the first cache hit served by the promoted replica' });
       ctx.mark('the API caches on the new master', reads.tally.lastCacheHit);
     } finally {
       const tally = await reads.stop();

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
-import { postgresContainer, type StartedPostgreSqlContainer } from '../../services/postgres/postgres.ts';
+import { postgresContainer, type StartedPostgreSqlContainer } from '../../services/postgres/standalone.ts';
 import { recordResult } from '../../src/core/results/results.ts';
 import { describeWithDocker } from '../../src/testing/integration.ts';
 import { targets } from '../../src/core/targets.ts';

@@ -1,5 +1,10 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../../src/cli/main.ts';
+import { cliReference } from '../../src/cli/options.ts';
+import { ROOT } from '../../src/core/paths.ts';
 
 /** An engine address where nothing listens: what a machine looks like before `npm run setup`. */
 const NO_ENGINE = { ...process.env, DOCKER_HOST: 'unix:///tmp/refstack-no-such-engine.sock' };
@@ -27,14 +32,32 @@ describe('refstack CLI', () => {
   });
 
   it.each([
-    [['frobnicate'], /unknown command "frobnicate"/],
-    [['down', '--everything'], /Unknown option '--everything'/],
-    [['images', 'delete'], /unknown images subcommand "delete"/],
-  ])('refstack %j is a usage error (exit 2) that shows the usage', (args, message) => {
+    [['frobnicate'], /unknown command 'frobnicate'/],
+    [['down', '--everything'], /unknown option '--everything'/],
+    [['images', 'delete'], /unknown command 'delete'/],
+    [['up', '--profile', 'fast'], /argument 'fast' is invalid. Allowed choices are test, production/],
+    [['up', '--project', 'Bad_Name'], /project name "Bad_Name" must be/],
+    [['up', '--replicas', 'sample-api'], /"sample-api" is not service=count/],
+    [['drill'], /name a drill or use --all: kill-primary/],
+    [['drill', 'kill-everything'], /unknown scenario "kill-everything": use one of kill-primary/],
+  ])('refstack %j is a usage error (exit 2) that says what is allowed', (args, message) => {
     const r = refstack(args);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
-    expect(r.err).toMatch(/usage:\n\s+refstack doctor/);
+    expect(r.err).toMatch(/run `refstack help <command>`/);
+  });
+
+  it("the README's CLI block is the program's own reference", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = /<!-- cli:start -->\n```\n([\s\S]*?)\n```\n<!-- cli:end -->/.exec(readme)?.[1];
+    expect(block, 'README.md has a CLI block between <!-- cli:start --> and <!-- cli:end -->').toBeDefined();
+    expect(block).toBe(cliReference(buildProgram()));
+  });
+
+  it('`refstack help <command>` prints its options', () => {
+    const r = refstack(['help', 'up']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/--replicas <service=count>/);
   });
 
   it('commands that need the engine say so and how to start it', () => {

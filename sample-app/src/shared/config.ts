@@ -101,9 +101,10 @@ export function loadConfig(role: Config['role'], env: Env = process.env): Config
 }
 
 function parseRedis(env: Env, problems: string[]): RedisConfig {
-  const masterName = env.REDIS_MASTER_NAME ?? 'mymaster';
+  const masterName = env.REDIS_MASTER_NAME ?? '';
   const password = env.REDIS_PASSWORD || undefined;
   if (env.REDIS_SENTINELS) {
+    if (!masterName) problems.push('REDIS_MASTER_NAME is required with REDIS_SENTINELS (the name the Sentinels monitor the master by)');
     const sentinels = env.REDIS_SENTINELS.split(',').map((entry) => {
       const [host, port] = entry.trim().split(':');
       const portNumber = Number(port ?? 26379);

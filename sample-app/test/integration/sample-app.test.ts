@@ -1,50 +1,57 @@
 import { request as httpRequest } from 'node:http';
 import amqp from 'amqplib';
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createNetwork, type LabelledNetwork } from '../../../src/core/docker/network.ts';
-import { docker } from '../../../src/core/docker/engine.ts';
+import { beforeAll, expect, it } from 'vitest';
 import { runOpenModel } from '../../../src/load/open-model.ts';
-import { recordResult } from '../../../src/core/results/results.ts';
 import { targets } from '../../../src/core/targets.ts';
+import { redisMasterKill } from '../../../src/scenarios/cache.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
-import { startSampleApp, startSampleAppBackends, type SampleAppBackends, type StartedSampleApp } from '../../../src/topologies/sample-app.ts';
+import { record } from '../../../src/testing/record.ts';
+import { itScenario, useStack } from '../../../src/testing/stack.ts';
+import { postgresCluster, type PostgresCluster } from '../../../services/postgres/cluster.ts';
+import { sentinel } from '../../../services/redis/spec.ts';
 import { DEAD_LETTER_QUEUE, EXCHANGE } from '../../src/shared/amqp.ts';
-import { SENTINEL_PORT } from '../../../services/redis/redis.ts';
 import { call, eventually } from '../support/http.ts';
 import { malformedCases } from '../support/malformed.ts';
 import { metric, scrape } from '../support/metrics.ts';
 
-const SUITE = 'sample-app/test/integration/sample-app.test.ts';
 const t = targets.sampleApp;
 
-describeWithDocker('sample-app: the API and worker against real Postgres (primary + replica), Redis Sentinel and RabbitMQ', () => {
-  let network: LabelledNetwork;
-  let backends: SampleAppBackends;
-  let app: StartedSampleApp;
+describeWithDocker('sample-app: the API and worker on the one stack (Patroni behind HAProxy, Redis Sentinel, RabbitMQ, nginx)', () => {
+  // `tiny` has a rate limit of 5 req/s; faults on for the shutdown case; a 1.5 s pre-stop delay during which an instance still serves but reports not ready.
+  const stack = useStack({ services: ['nginx', 'sample-worker'], options: { 'sample-app.clients': 'web,tiny:5', 'sample-app.faults': 'on', 'sample-app.env': 'SHUTDOWN_DELAY_MS=1500' } });
+  /** The first API instance directly: its metrics are its own (behind nginx they would be split over two processes). */
+  const app = { baseUrl: '', apiKey: '', tinyKey: '', apiMetricsUrl: '', workerMetricsUrl: '', rabbitmqMetricsUrl: '', amqpUrl: '' };
+  let cluster: PostgresCluster;
   let userId: string;
 
   beforeAll(async () => {
-    network = await createNetwork('sample-app');
-    backends = await startSampleAppBackends(network.name);
-    app = await startSampleApp({ ...backends.deps, clients: [{ name: 'web', key: 'web-key-0123456789' }, { name: 'tiny', key: 'tiny-key-0123456789', ratePerSecond: 5 }] });
+    const s = stack();
+    app.baseUrl = await s.first('sample-api').url('http');
+    app.apiKey = s.apiKey('web');
+    app.tinyKey = s.apiKey('tiny');
+    app.apiMetricsUrl = `${app.baseUrl}/metrics`;
+    app.workerMetricsUrl = await s.first('sample-worker').url('metrics', '/metrics');
+    app.rabbitmqMetricsUrl = await s.first('rabbitmq').url('metrics', '/metrics');
+    app.amqpUrl = `amqp://${s.secrets.rabbitmqUser}:${s.secrets.rabbitmqPassword}@127.0.0.1:${await s.first('rabbitmq').hostPort('amqp')}`;
+    cluster = await postgresCluster(s);
     const created = await call(app.baseUrl, app.apiKey, 'POST', '/v1/users', { email: 'suite-owner@example.test', name: 'Suite Owner' });
     expect(created.status, created.text).toBe(201);
     userId = (created.json as { id: string }).id;
   });
 
-  afterAll(async () => {
-    await app?.stop();
-    await backends?.stop();
-    await network?.remove();
-  });
+  const primaryClient = async () => {
+    const client = new pg.Client(cluster.clientConfig(cluster.write));
+    await client.connect();
+    return client;
+  };
 
-  it('a write goes to the primary and is read back from the streaming replica', async () => {
+  it('a write goes to the primary and is read back from a streaming replica (HAProxy read port)', async () => {
     const created = await call(app.baseUrl, app.apiKey, 'POST', '/v1/orders', { userId, items: [{ productId: '3', quantity: 2 }] });
     expect(created.status, created.text).toBe(201);
     const order = created.json as { id: string; totalCents: number };
 
-    const replica = new pg.Client({ connectionString: backends.postgres.hostReadUrl });
+    const replica = new pg.Client(cluster.clientConfig(cluster.read));
     await replica.connect();
     try {
       const { rows } = await replica.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery');
@@ -79,13 +86,12 @@ describeWithDocker('sample-app: the API and worker against real Postgres (primar
   });
 
   it('an order event reaches the worker, which processes the order and counts its revenue', async () => {
-    const before = await scrape(app.workerMetricsUrl!);
+    const before = await scrape(app.workerMetricsUrl);
     const created = await call(app.baseUrl, app.apiKey, 'POST', '/v1/orders', { userId, items: [{ productId: '5', quantity: 3 }, { productId: '6', quantity: 1 }] });
     expect(created.status, created.text).toBe(201);
     const order = created.json as { id: string; totalCents: number; status: string };
     expect(order.status).toBe('pending');
-    const primary = new pg.Client({ connectionString: backends.postgres.hostWriteUrl });
-    await primary.connect();
+    const primary = await primaryClient();
     try {
       await eventually('the order processed by the worker', async () => {
         const { rows } = await primary.query<{ status: string }>('SELECT status FROM orders WHERE id = $1', [order.id]);
@@ -98,14 +104,14 @@ describeWithDocker('sample-app: the API and worker against real Postgres (primar
     } finally {
       await primary.end();
     }
-    const after = await scrape(app.workerMetricsUrl!);
+    const after = await scrape(app.workerMetricsUrl);
     expect(metric(after, 'revenue_total', { currency: 'EUR' }) - metric(before, 'revenue_total', { currency: 'EUR' })).toBeCloseTo(order.totalCents / 100, 6);
     expect(metric(after, 'orders_processed_total') - metric(before, 'orders_processed_total')).toBe(1);
   });
 
   it(`a poison message is retried ${t.maxDeliveryAttempts - 1} times with backoff, then lands in the dead-letter queue`, async () => {
-    const before = await scrape(app.workerMetricsUrl!);
-    const connection = await amqp.connect(backends.rabbitmq.hostAmqpUrl);
+    const before = await scrape(app.workerMetricsUrl);
+    const connection = await amqp.connect(app.amqpUrl);
     try {
       const channel = await connection.createConfirmChannel();
       const started = performance.now();
@@ -125,19 +131,20 @@ describeWithDocker('sample-app: the API and worker against real Postgres (primar
       );
       const seconds = (performance.now() - started) / 1000;
       expect(dead.properties.headers?.['x-attempt']).toBe(t.maxDeliveryAttempts);
-      const after = await scrape(app.workerMetricsUrl!);
+      const after = await scrape(app.workerMetricsUrl);
       const failed = (stage: string) => metric(after, 'queue_failed_total', { stage }) - metric(before, 'queue_failed_total', { stage });
       expect(failed('process'), 'every attempt failed').toBe(t.maxDeliveryAttempts);
       expect(failed('dead_letter')).toBe(1);
-      const record = recordResult({ id: 'sample_app.poison_to_dlq_seconds', value: Number(seconds.toFixed(2)), unit: 's', target: t.poisonToDlqSeconds, suite: SUITE });
-      expect(record.pass, `the poison message took ${seconds.toFixed(1)} s to reach the DLQ`).toBe(true);
+      const recorded = record({ id: 'sample_app.poison_to_dlq_seconds', value: Number(seconds.toFixed(2)), unit: 's', target: t.poisonToDlqSeconds });
+      expect(recorded.pass, `the poison message took ${seconds.toFixed(1)} s to reach the DLQ`).toBe(true);
     } finally {
       await connection.close();
     }
   });
 
   it('with the worker paused, events wait in the quorum queue (RabbitMQ per-queue metrics) and are all processed once it resumes', async () => {
-    await app.pauseWorker();
+    const worker = stack().first('sample-worker');
+    await worker.pause();
     const ids: string[] = [];
     try {
       for (let i = 0; i < 5; i++) {
@@ -149,7 +156,7 @@ describeWithDocker('sample-app: the API and worker against real Postgres (primar
         'rabbitmq_queue_messages (ready + unacked) for events.process',
         async () => {
           // The frozen worker still holds up to its prefetch as unacked deliveries: count both.
-          const value = metric(await scrape(backends.rabbitmq.hostMetricsUrl), 'rabbitmq_queue_messages', { queue: 'events.process' });
+          const value = metric(await scrape(app.rabbitmqMetricsUrl), 'rabbitmq_queue_messages', { queue: 'events.process' });
           return value >= ids.length ? value : undefined;
         },
         30_000,
@@ -157,10 +164,9 @@ describeWithDocker('sample-app: the API and worker against real Postgres (primar
       );
       expect(ready).toBeGreaterThanOrEqual(ids.length);
     } finally {
-      await app.unpauseWorker();
+      await worker.unpause();
     }
-    const primary = new pg.Client({ connectionString: backends.postgres.hostWriteUrl });
-    await primary.connect();
+    const primary = await primaryClient();
     try {
       await eventually('all queued orders processed', async () => {
         const { rows } = await primary.query<{ n: string }>(`SELECT count(*) AS n FROM orders WHERE id = ANY($1::bigint[]) AND status = 'processed'`, [ids]);
@@ -192,18 +198,17 @@ describeWithDocker('sample-app: the API and worker against real Postgres (primar
     }
     const serverErrors = outcomes.filter((o) => o.status >= 500);
     const after = await scrape(app.apiMetricsUrl);
-    const record = recordResult({ id: 'sample_app.malformed_requests_5xx', value: serverErrors.length, unit: 'responses', target: t.malformed5xx, suite: SUITE, note: `${cases.length} malformed requests` });
-    expect(record.pass, `5xx answers: ${JSON.stringify(serverErrors)}`).toBe(true);
+    const recorded = record({ id: 'sample_app.malformed_requests_5xx', value: serverErrors.length, unit: 'responses', target: t.malformed5xx, note: `${cases.length} malformed requests` });
+    expect(recorded.pass, `5xx answers: ${JSON.stringify(serverErrors)}`).toBe(true);
     expect(outcomes.filter((o) => o.status !== o.expect), 'each case gets the documented status').toEqual([]);
     expect(metric(after, 'errors_total', { kind: 'http_5xx' }) - metric(before, 'errors_total', { kind: 'http_5xx' })).toBe(0);
     expect((await call(app.baseUrl, undefined, 'GET', '/healthz')).status).toBe(200);
     expect((await call(app.baseUrl, undefined, 'GET', '/readyz')).status).toBe(200);
-    expect((await docker().getContainer(app.api.getId()).inspect()).State.Running).toBe(true);
+    expect((await stack().first('sample-api').state()).running).toBe(true);
   });
 
   it('a client over its per-client rate limit gets 429 with Retry-After; other clients are unaffected', async () => {
-    const tiny = app.clients.find((c) => c.name === 'tiny')!;
-    const burst = await Promise.all(Array.from({ length: 15 }, () => call(app.baseUrl, tiny.key, 'GET', '/v1/products/1')));
+    const burst = await Promise.all(Array.from({ length: 15 }, () => call(app.baseUrl, app.tinyKey, 'GET', '/v1/products/1')));
     const limited = burst.filter((r) => r.status === 429);
     expect(limited.length, 'a burst of 15 in one second against a limit of 5').toBeGreaterThanOrEqual(5);
     expect(limited[0]?.headers.get('retry-after')).toMatch(/^\d+$/);
@@ -219,16 +224,17 @@ describeWithDocker('sample-app: the API and worker against real Postgres (primar
   });
 
   it('the image runs the app as a non-root user on Node >= 20, with no node_modules (a bundle of the production code)', async () => {
-    const id = await app.api.exec(['id', '-u']);
+    const api = stack().first('sample-api');
+    const id = await api.exec(['id', '-u']);
     expect(Number(id.output.trim())).toBeGreaterThan(0);
-    const version = await app.api.exec(['node', '--version']);
+    const version = await api.exec(['node', '--version']);
     expect(Number(/^v(\d+)\./.exec(version.output.trim())?.[1])).toBeGreaterThanOrEqual(20);
-    const listing = await app.api.exec(['ls', '-A', '/app']);
+    const listing = await api.exec(['ls', '-A', '/app']);
     expect(listing.output.trim().split('\n')).toEqual(['sample-app.mjs']);
   });
 
   it('with Redis down, reads are still served from the database (degraded, counted), and the cache comes back', async () => {
-    const redisContainers = [backends.redis.master, backends.redis.replica, backends.redis.sentinel].map((c) => docker().getContainer(c.getId()));
+    const redisContainers = [...stack().instances('redis'), ...stack().instances(sentinel.name)];
     const before = await scrape(app.apiMetricsUrl);
     const reads = 40;
     const failed: string[] = [];
@@ -242,8 +248,8 @@ describeWithDocker('sample-app: the API and worker against real Postgres (primar
       await Promise.all(redisContainers.map((c) => c.unpause()));
     }
     const after = await scrape(app.apiMetricsUrl);
-    const record = recordResult({ id: 'sample_app.redis_down_failed_reads', value: failed.length, unit: 'requests', target: t.redisDownFailedReads, suite: SUITE, note: `${reads} reads with all Redis containers paused` });
-    expect(record.pass, `failed reads: ${failed.join(', ')}`).toBe(true);
+    const recorded = record({ id: 'sample_app.redis_down_failed_reads', value: failed.length, unit: 'requests', target: t.redisDownFailedReads, note: `${reads} reads with all Redis containers paused` });
+    expect(recorded.pass, `failed reads: ${failed.join(', ')}`).toBe(true);
     expect(metric(after, 'cache_degraded_total', { cache: 'product' }) - metric(before, 'cache_degraded_total', { cache: 'product' }), 'every read counted as degraded').toBe(reads);
     expect(metric(after, 'circuit_breaker_state', { dependency: 'redis' }), 'the breaker opened').toBeGreaterThan(0);
     await eventually('a cache hit after Redis is back', async () => {
@@ -252,41 +258,12 @@ describeWithDocker('sample-app: the API and worker against real Postgres (primar
     }, 30_000, 500);
   });
 
-  it('a stopped Redis master: Sentinel promotes the replica, reads are served throughout, and the API caches on the new master', async () => {
-    const failed: string[] = [];
-    // A drill starts from a healthy state. After the previous scenario froze every Redis container,
-    // Sentinel sits in TILT mode (30 s without acting, by design) and the replica may still be re-linking.
-    await eventually('Sentinel out of TILT and the replica linked to its master', async () => {
-      const sentinel = await backends.redis.sentinel.exec(['redis-cli', '-p', String(SENTINEL_PORT), 'info', 'sentinel']);
-      const replica = await backends.redis.replica.exec(['redis-cli', 'info', 'replication']);
-      return /sentinel_tilt:0/.test(sentinel.output) && /master_link_status:up/.test(replica.output) ? true : undefined;
-    }, 60_000, 500);
-    await docker().getContainer(backends.redis.master.getId()).stop({ t: 1 });
-    const started = performance.now();
-    const promoted = await eventually('cache hits from the promoted replica', async () => {
-      for (let i = 0; i < 2; i++) {
-        const r = await call(app.baseUrl, app.apiKey, 'GET', '/v1/products/11');
-        if (r.status !== 200) failed.push(String(r.status));
-        if (i === 1 && r.headers.get('x-read-source') === 'cache') return (performance.now() - started) / 1000;
-      }
-      return undefined;
-    }, 60_000, 250).catch(async (error: Error) => {
-      // Say why: what Sentinel decided and what the replica thinks it is.
-      const sentinel = await backends.redis.sentinel.exec(['sh', '-c', `redis-cli -p ${SENTINEL_PORT} sentinel masters; redis-cli -p ${SENTINEL_PORT} sentinel replicas mymaster`]);
-      const role = await backends.redis.replica.exec(['redis-cli', 'role']);
-      const logs = await backends.redis.sentinel.logs().then((stream) => readAll(stream)).catch(() => '(no sentinel log)');
-      throw new Error(`${error.message}\n--- sentinel ---\n${sentinel.output}\n--- replica role ---\n${role.output}\n--- sentinel log ---\n${logs.slice(-3000)}`);
-    });
-    const role = await backends.redis.replica.exec(['redis-cli', 'role']);
-    expect(role.output.split('\n')[0], 'the replica is the master now').toBe('master');
-    expect(failed, 'reads failed during the Redis failover').toEqual([]);
-    recordResult({ id: 'sample_app.redis_failover_cache_back_seconds', value: Number(promoted.toFixed(2)), unit: 's', suite: SUITE, note: 'from stopping the Redis master to a cache hit on the promoted replica (Sentinel down-after 3 s)' });
-  });
+  itScenario(redisMasterKill, stack);
 
-  it('a stopped primary: writes get 503 (never 500) and /readyz 503 while it is down; once it is back, writes succeed without restarting the API', async () => {
-    const primary = docker().getContainer(backends.postgres.primary.getId());
+  it('the database unreachable (HAProxy stopped): writes get 503 (never 500) and /readyz 503 while it is down; once it is back, writes succeed without restarting the API', async () => {
+    const primary = stack().first('haproxy');
     const session = () => call(app.baseUrl, app.apiKey, 'POST', '/v1/sessions', { userId }).then((r) => r.status, () => 0);
-    await primary.stop({ t: 2 });
+    await primary.stop(2);
     const during: Record<string, number> = {};
     const readiness: Record<string, number> = {};
     const outageEnds = performance.now() + 4_000;
@@ -308,11 +285,11 @@ describeWithDocker('sample-app: the API and worker against real Postgres (primar
     expect(Object.keys(during), `write statuses while the primary was down: ${JSON.stringify(during)}`).toEqual(['503']);
     expect(Object.keys(readiness), `/readyz while the primary was down: ${JSON.stringify(readiness)}`).toEqual(['503']);
     expect((await call(app.baseUrl, undefined, 'GET', '/readyz')).status).toBe(200);
-    recordResult({ id: 'sample_app.write_recovery_after_primary_start_seconds', value: Number(recoveredAfter.toFixed(2)), unit: 's', suite: SUITE, note: `from docker start of the primary to 5 writes in a row; ${during['503']} writes answered 503 during the 4 s outage` });
+    record({ id: 'sample_app.write_recovery_after_primary_start_seconds', value: Number(recoveredAfter.toFixed(2)), unit: 's', note: `from docker start of the write endpoint (HAProxy) to 5 writes in a row; ${during['503']} writes answered 503 during the 4 s outage` });
   });
 
   it('a restarted RabbitMQ: API and worker reconnect, re-declare the topology, and a new order is processed', async () => {
-    await docker().getContainer(backends.rabbitmq.container.getId()).restart({ t: 5 });
+    await stack().first('rabbitmq').restart(5);
     const created = await eventually('an order accepted after the broker restart', async () => {
       const r = await call(app.baseUrl, app.apiKey, 'POST', '/v1/orders', { userId, items: [{ productId: '9', quantity: 1 }] });
       return r.status === 201 ? (r.json as { id: string }) : undefined;
@@ -325,13 +302,12 @@ describeWithDocker('sample-app: the API and worker against real Postgres (primar
   });
 
   it('the worker drains and exits 0 on SIGTERM, and a replacement worker processes what was queued meanwhile', async () => {
-    const old = app.worker!;
-    await app.stopWorker();
-    const state = (await docker().getContainer(old.getId()).inspect()).State;
-    expect(state.ExitCode, 'the worker exited cleanly').toBe(0);
+    const worker = stack().first('sample-worker');
+    await worker.stop(10);
+    expect((await worker.state()).exitCode, 'the worker exited cleanly').toBe(0);
     const created = await call(app.baseUrl, app.apiKey, 'POST', '/v1/orders', { userId, items: [{ productId: '33', quantity: 1 }] });
     expect(created.status, created.text).toBe(201);
-    await app.startWorker();
+    await worker.start();
     await eventually('the order queued while no worker ran is processed', async () => {
       const r = await call(app.baseUrl, app.apiKey, 'GET', `/v1/orders/${(created.json as { id: string }).id}`);
       return (r.json as { status?: string } | undefined)?.status === 'processed' ? true : undefined;
@@ -339,14 +315,14 @@ describeWithDocker('sample-app: the API and worker against real Postgres (primar
   });
 
   it('SIGTERM under load: readiness turns 503, every in-flight request completes, 0 requests fail, and the process exits 0 in time', async () => {
-    // A second API with a real 300 ms delay on every /v1 call (SAMPLE_APP_FAULTS) so dozens of requests are
-    // in flight at SIGTERM, and a 1.5 s pre-stop delay during which it still serves but reports not ready.
-    const drain = await startSampleApp({ ...backends.deps, name: 'drain', withWorker: false, env: { SAMPLE_APP_FAULTS: '1', SHUTDOWN_DELAY_MS: '1500' } });
-    try {
-      const set = await call(drain.baseUrl, undefined, 'PUT', '/internal/faults', { latencyMs: 300 });
+    // The second API instance with a real 300 ms delay on every /v1 call (sample-app.faults) so dozens of
+    // requests are in flight at SIGTERM; the stack gives it a 1.5 s pre-stop delay (SHUTDOWN_DELAY_MS).
+    const drain = stack().instances('sample-api')[1]!;
+    {
+      const set = await call(await drain.url('http'), undefined, 'PUT', '/internal/faults', { latencyMs: 300 });
       expect(set.status, set.text).toBe(200);
       // Straight to the container's address, as a load balancer would (docker's port proxy would mask refusals).
-      const target = new URL(drain.directUrl);
+      const target = { hostname: await drain.ip(), port: 8080 };
       const get = (path: string, headers: Record<string, string> = {}) =>
         new Promise<number>((resolve, reject) => {
           const req = httpRequest({ host: target.hostname, port: target.port, path, headers, agent: false, timeout: 10_000 }, (res) => {
@@ -377,7 +353,7 @@ describeWithDocker('sample-app: the API and worker against real Postgres (primar
         }
         outstanding += 1;
         try {
-          const status = await get('/v1/products/1', { 'x-api-key': drain.apiKey });
+          const status = await get('/v1/products/1', { 'x-api-key': app.apiKey });
           if (status === 200) ok += 1;
           else failures.push(`status ${status}`);
           return { ok: status === 200, status };
@@ -391,36 +367,24 @@ describeWithDocker('sample-app: the API and worker against real Postgres (primar
       const load = runOpenModel({ rps: 100, durationSeconds: 5, request, timeoutMs: 12_000, maxInFlight: 1_000 });
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       const inFlightAtSignal = outstanding;
-      const exit = await drain.signalApi('SIGTERM');
+      const exit = await drain.signalAndWait('SIGTERM');
       const result = await load;
       await balancer;
       const refusedAfterExit = await get('/healthz').then(() => false, () => true);
-      const record = recordResult({
+      const recorded = record({
         id: 'sample_app.sigterm_failed_in_flight',
         value: failures.length,
         unit: 'requests',
         target: t.sigtermFailedRequests,
-        suite: SUITE,
         note: `${inFlightAtSignal} in flight at SIGTERM, ${ok} ok, ${notRouted} not routed after readiness 503, exit in ${exit.exitSeconds.toFixed(2)} s`,
       });
-      expect(record.pass, `failed requests: ${failures.join(', ')}`).toBe(true);
+      expect(recorded.pass, `failed requests: ${failures.join(', ')}`).toBe(true);
       expect(inFlightAtSignal, 'requests were in flight when the signal arrived').toBeGreaterThan(10);
       expect(notRouted, 'the load went on after readiness turned 503').toBeGreaterThan(0);
       expect(exit.exitCode, 'clean exit').toBe(0);
       expect(exit.exitSeconds).toBeLessThanOrEqual(t.shutdownTimeoutMs / 1000);
       expect(refusedAfterExit, 'nothing listens after exit').toBe(true);
       expect(result.scheduled).toBe(500);
-    } finally {
-      await drain.stop();
     }
   });
 });
-
-function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    stream.on('end', () => resolve(text));
-    setTimeout(() => resolve(text), 1_000);
-  });
-}

@@ -28,8 +28,8 @@ describe('sample-app configuration', () => {
 
   it('parses Redis Sentinel addresses', () => {
     const { REDIS_URL: _, ...rest } = base;
-    const config = loadConfig('api', { ...rest, REDIS_SENTINELS: 'redis-sentinel:26379, other:26380', REDIS_MASTER_NAME: 'cache' });
-    expect(config.redis).toEqual({ sentinels: [{ host: 'redis-sentinel', port: 26379 }, { host: 'other', port: 26380 }], masterName: 'cache' });
+    const config = loadConfig('api', { ...rest, REDIS_SENTINELS: 'sentinel-a:26379, other:26380', REDIS_MASTER_NAME: 'cache' });
+    expect(config.redis).toEqual({ sentinels: [{ host: 'sentinel-a', port: 26379 }, { host: 'other', port: 26380 }], masterName: 'cache' });
   });
 
   it('names every problem at once', () => {

@@ -1,9 +1,9 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { withTimeout } from '../../core/docker/engine.ts';
 import { attach } from '../../env/environment.ts';
 import { DRILLS, scenarioByName } from '../../scenarios/index.ts';
 import { formatReport, runScenario, type ScenarioReport } from '../../scenarios/scenario.ts';
-import { onInterrupt, print, projectOption, requireEngine } from '../options.ts';
+import { UsageError, onInterrupt, print, projectOption, requireEngine } from '../options.ts';
 
 export function addDrillCommand(program: Command): void {
   program
@@ -19,12 +19,12 @@ export function addDrillCommand(program: Command): void {
         process.stdout.write(`${DRILLS.map((d) => `${d.name.padEnd(20)} ${d.claim}`).join('\n')}\n`);
         return;
       }
-      if (!flags.all && !names.length) throw new InvalidArgumentError(`name a drill or use --all: ${DRILLS.map((d) => d.name).join(', ')}`);
+      if (!flags.all && !names.length) throw new UsageError(`name a drill or use --all: ${DRILLS.map((d) => d.name).join(', ')}`);
       const drills = flags.all ? DRILLS : names.map((n) => {
         try {
           return scenarioByName(n, DRILLS);
         } catch (error) {
-          throw new InvalidArgumentError((error as Error).message);
+          throw new UsageError((error as Error).message);
         }
       });
       await requireEngine();

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { attach, connectionVariables, status, statusTable } from '../../env/environment.ts';
+import { composeEnvFile } from '../../stack/compose.ts';
+import { environmentSecrets } from '../../stack/secrets.ts';
 import { print, projectOption, requireEngine } from '../options.ts';
 
 export function addStatusCommand(program: Command): void {
@@ -26,7 +28,12 @@ export function addStatusCommand(program: Command): void {
     .description("the environment's connection strings with its generated credentials, as shell exports")
     .addOption(projectOption())
     .option('--json', 'machine-readable output')
-    .action(async (flags: { project: string; json?: boolean }) => {
+    .option('--compose', 'the env file compose/compose.yaml reads its credentials from (refstack env --compose > compose/.env)')
+    .action(async (flags: { project: string; json?: boolean; compose?: boolean }) => {
+      if (flags.compose) {
+        process.stdout.write(composeEnvFile(environmentSecrets(flags.project)));
+        return;
+      }
       await requireEngine();
       const vars = await connectionVariables(await attach(flags.project));
       print(flags.json ?? false, vars, () => Object.entries(vars).map(([k, v]) => `export ${k}='${v}'`).join('\n'));

@@ -113,6 +113,22 @@ export class StackInstance implements InstanceHandle {
     }
   }
 
+  /** The instance's address on its stack network: how a load balancer reaches it, without the engine's port proxy. */
+  async ip(): Promise<string> {
+    const ip = (await this.inspect()).NetworkSettings.Networks?.[serviceNetwork(this.placement)]?.IPAddress;
+    if (!ip) throw new Error(`${this.name} has no address on ${serviceNetwork(this.placement)} (isolated or not running)`);
+    return ip;
+  }
+
+  /** Sends a signal to the main process and waits for the container to exit: its exit code and how long the exit took. */
+  async signalAndWait(signal: string): Promise<{ exitCode: number; exitSeconds: number }> {
+    const started = performance.now();
+    const exited = this.handle.wait() as Promise<{ StatusCode: number }>;
+    await this.handle.kill({ signal });
+    const { StatusCode } = await exited;
+    return { exitCode: StatusCode, exitSeconds: (performance.now() - started) / 1000 };
+  }
+
   // Fault verbs (CONTAINER_FAULTS) -----------------------------------------------------------
 
   /** SIGKILL (or another signal) to the container's main process: a node loss. */

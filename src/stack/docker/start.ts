@@ -15,6 +15,8 @@ const PULL_WITHIN_MS = 600_000;
 export interface StartOptions {
   /** Aborting stops the start from creating further containers (Ctrl-C). */
   signal?: AbortSignal;
+  /** The specs to plan from: the one stack, or the stack plus benchmark contenders. */
+  stack?: readonly ServiceSpec[];
 }
 
 export interface StartReport {
@@ -35,11 +37,11 @@ export interface StartReport {
 export async function startStack(request: StackRequest, placement: Placement, options: StartOptions = {}): Promise<StartReport> {
   const t0 = performance.now();
   const secrets = placement.environment ? environmentSecrets(placement.project, request.options?.['sample-app.clients']) : generateSecrets(request.options?.['sample-app.clients']);
-  const wanted = planStack(request, secrets);
+  const wanted = planStack(request, secrets, options.stack);
   await assertSameProfile(placement, wanted);
   await ensureImages([...new Set(wanted.specs.flatMap((s) => ('build' in s.image ? [s.image.build] : [])))]);
   const unavailable = await pullLaptopImages(wanted.specs);
-  const plan = unavailable.length ? planStack({ ...wanted.request, services: runnable(wanted.specs, unavailable) }, secrets) : wanted;
+  const plan = unavailable.length ? planStack({ ...wanted.request, services: runnable(wanted.specs, unavailable) }, secrets, options.stack) : wanted;
   const stack = new RunningStack(plan, placement);
   await ensureNetworks(placement);
   const started: string[] = [];

@@ -8,7 +8,7 @@ import { targets } from '../../../src/core/targets.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
 import { DATA_DIR, PG_PORT } from '../../../services/postgres/patroni-config.ts';
 import { createRepo, deleteRepo, pgbackrest, startArchivingPostgres, startRestoredPostgres, type Repo } from '../../../services/postgres/pgbackrest.ts';
-import { timingProfile } from '../../../src/core/profiles.ts';
+import { profile } from '../../../src/core/profiles.ts';
 import { seconds, sleep, waitFor } from '../../../src/core/poll.ts';
 
 const SUITE = 'test/integration/postgres/backup-restore.test.ts';
@@ -125,10 +125,10 @@ describeWithDocker('postgres backup and restore with pgBackRest: encrypted repo1
         const archived = rows[0]?.w;
         return archived && archived.slice(8) >= lsn.slice(8) ? true : undefined;
       },
-      { timeoutMs: (timingProfile('test').backup.archiveTimeoutSeconds + 20) * 1000, intervalMs: 500 },
+      { timeoutMs: (profile('test').backup.archiveTimeoutSeconds + 20) * 1000, intervalMs: 500 },
     );
     // Near the worst case: the disaster strikes shortly before archive_timeout would switch the next segment.
-    await sleep(timingProfile('test').backup.archiveTimeoutSeconds * 900);
+    await sleep(profile('test').backup.archiveTimeoutSeconds * 900);
     // Disaster: the server dies and its data directory is gone.
     disasterAt = Date.now();
     await heartbeat.stop();
@@ -185,7 +185,7 @@ describeWithDocker('postgres backup and restore with pgBackRest: encrypted repo1
       unit: 's',
       target: targets.backup.rpoSeconds,
       suite: SUITE,
-      note: `newest restored heartbeat ${newest.toISOString()}, disaster ${new Date(disasterAt).toISOString()}; archive_timeout ${timingProfile('test').backup.archiveTimeoutSeconds} s; restored from repo2 only`,
+      note: `newest restored heartbeat ${newest.toISOString()}, disaster ${new Date(disasterAt).toISOString()}; archive_timeout ${profile('test').backup.archiveTimeoutSeconds} s; restored from repo2 only`,
     });
     recordResult({ id: 'backup.offsite_restore_seconds', value: restoreSeconds, unit: 's', suite: SUITE, note: 'repo1 deleted; pgbackrest restore --repo=2 to the end of the archive' });
     expect(rpo.pass, `newest restorable point was ${rpoSeconds} s old at the disaster`).toBe(true);

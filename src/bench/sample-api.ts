@@ -11,28 +11,26 @@
  */
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 
-const { GenericContainer, Wait } = await import('testcontainers');
-const { removeRun } = await import('../../src/core/docker/cleanup.ts');
-const { currentRunId, runLabels } = await import('../../src/core/docker/labels.ts');
-const { createNetwork } = await import('../../src/core/docker/network.ts');
-const { ensureImages } = await import('../../src/core/images/build.ts');
-const { imageRef } = await import('../../src/core/images/catalog.ts');
-const { judgeStep } = await import('../../src/load/capacity.ts');
-const { runOpenModel } = await import('../../src/load/open-model.ts');
+const { removeRun } = await import('../core/docker/cleanup.ts');
+const { currentRunId } = await import('../core/docker/labels.ts');
+const { judgeStep } = await import('../load/capacity.ts');
+const { runOpenModel } = await import('../load/open-model.ts');
 const { setTimeout: sleep } = await import('node:timers/promises');
 const { loadavg } = await import('node:os');
-const { createHttpLoadClient } = await import('../../src/load/http.ts');
-const { recordResult, writeResultsFile, summaryTable } = await import('../../src/core/results/results.ts');
-const { targets } = await import('../../src/core/targets.ts');
-const { startSampleApp, startSampleAppBackends } = await import('../../src/topologies/sample-app.ts');
+const { createHttpLoadClient } = await import('../load/http.ts');
+const { recordResult, writeResultsFile, summaryTable } = await import('../core/results/results.ts');
+const { targets } = await import('../core/targets.ts');
+const { startStack } = await import('../stack/docker/start.ts');
+const { ephemeralPlacement } = await import('../stack/docker/placement.ts');
+const { STACK } = await import('../stack/definition.ts');
+const { BENCH_CONTENDERS } = await import('../../services/flask-bench/spec.ts');
 
 type CapacityStep = ReturnType<typeof judgeStep>;
 type LoadRequest = Parameters<typeof runOpenModel>[0]['request'];
 
-const SUITE = 'sample-app/bench/api.ts';
+const SUITE = 'src/bench/sample-api.ts';
 const stepSeconds = positive('BENCH_STEP_SECONDS', 5);
 const slo = { p95Ms: targets.latency.apiP95Ms, errorRate: targets.latency.errorRate };
-const BENCH_KEY = 'bench-key-0123456789';
 const runId = currentRunId();
 
 function positive(name: string, fallback: number): number {
@@ -133,39 +131,19 @@ function describe(m: Measured): string {
 try {
   log(`bench:api run ${runId}`);
   const loadAtStart = loadavg()[0]!.toFixed(1);
-  await ensureImages(['postgres', 'redis', 'rabbitmq', 'sample-app', 'flask-bench']);
-  const network = await createNetwork('bench-api');
-  const backends = await startSampleAppBackends(network.name);
-  const app = await startSampleApp({ ...backends.deps, clients: [{ name: 'bench', key: BENCH_KEY, ratePerSecond: 1_000_000 }] });
-  const flask = await new GenericContainer(imageRef('flask-bench'))
-    .withLabels(runLabels())
-    .withNetworkMode(network.name)
-    .withEnvironment({
-      REDIS_URL: `${backends.redis.masterUrl}/0`,
-      DATABASE_READ_URL: backends.postgres.readUrl,
-      API_KEYS: `bench:${BENCH_KEY}`,
-      RATE_LIMIT_PER_SECOND: '1000000',
-      CACHE_TTL_SECONDS: String(targets.sampleApp.cacheTtlSeconds),
-    })
-    .withExposedPorts(8000)
-    .withWaitStrategy(Wait.forHttp('/healthz', 8000).forStatusCode(200))
-    .start();
-  const flaskUrl = `http://127.0.0.1:${flask.getMappedPort(8000)}`;
+  // One API instance of the one stack (no nginx) and the Flask contender on the same backends.
+  const contenders = [...STACK, ...BENCH_CONTENDERS];
+  const { stack } = await startStack({ profile: 'test', services: ['sample-api', 'flask-bench'], replicas: { 'sample-api': 1 }, options: { 'sample-app.clients': 'bench:1000000' } }, ephemeralPlacement(), { stack: contenders });
+  const BENCH_KEY = stack.apiKey('bench');
+  const app = { baseUrl: await stack.first('sample-api').url('http') };
+  const flaskUrl = await stack.first('flask-bench').url('http');
 
   // The same JSON the cached read returns, served by a bare node:http server (same node binary, same image).
   const sample = await fetch(`${app.baseUrl}/v1/products/1`, { headers: { 'x-api-key': BENCH_KEY } });
   const productJson = await sample.text();
   if (sample.status !== 200) throw new Error(`GET /v1/products/1 answered ${sample.status}: ${productJson}`);
-  const bareCode = `const body = Buffer.from(process.env.BODY); require('node:http').createServer((req, res) => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }); res.end(body); }).listen(8080, '0.0.0.0');`;
-  const bare = await new GenericContainer(imageRef('sample-app'))
-    .withLabels(runLabels())
-    .withEntrypoint(['node', '-e', bareCode])
-    .withCommand([])
-    .withEnvironment({ BODY: productJson })
-    .withExposedPorts(8080)
-    .withWaitStrategy(Wait.forListeningPorts())
-    .start();
-  const bareUrl = `http://127.0.0.1:${bare.getMappedPort(8080)}`;
+  const bare = await startStack({ profile: 'test', services: ['bare-node'], options: { 'bench.body': productJson } }, ephemeralPlacement(), { stack: contenders });
+  const bareUrl = await bare.stack.first('bare-node').url('http');
 
   // Warm both caches on the 20 hot products, then check that Flask serves the very same body.
   for (let id = 1; id <= 20; id++) {
