@@ -1,11 +1,9 @@
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { postgresContainer, type StartedPostgreSqlContainer } from '../../services/postgres/standalone.ts';
-import { recordResult } from '../../src/core/results/results.ts';
+import { record as recordResult } from '../../src/testing/record.ts';
 import { describeWithDocker } from '../../src/testing/integration.ts';
 import { targets } from '../../src/core/targets.ts';
-
-const SUITE = 'test/integration/smoke.test.ts';
 
 describeWithDocker('smoke: the offline-built postgres image is a drop-in for the official one', () => {
   let started: StartedPostgreSqlContainer | undefined;
@@ -36,7 +34,6 @@ describeWithDocker('smoke: the offline-built postgres image is a drop-in for the
       value: Number(startSeconds.toFixed(2)),
       unit: 's',
       target: targets.smoke.postgresStartSeconds,
-      suite: SUITE,
     });
     expect(record.pass, `postgres took ${startSeconds.toFixed(1)} s to start`).toBe(true);
   });

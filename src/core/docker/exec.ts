@@ -5,13 +5,13 @@ import { docker, withTimeout } from './engine.ts';
 export type { ExecResult };
 
 /**
- * Runs a command in a running container and collects its stdout and stderr, demultiplexed by
+ * Runs a command in a running container (as the image's user unless `user` says otherwise) and collects its stdout and stderr, demultiplexed by
  * dockerode's `modem.demuxStream` (the engine frames both streams on one connection without a TTY).
  * Errors: rejects when the container is not running, or after `timeoutMs` (the command keeps running).
  */
 export async function execIn(container: string, command: string[], options: { user?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
   const run = async (): Promise<ExecResult> => {
-    const exec = await docker().getContainer(container).exec({ Cmd: command, User: options.user ?? 'root', AttachStdout: true, AttachStderr: true });
+    const exec = await docker().getContainer(container).exec({ Cmd: command, ...(options.user ? { User: options.user } : {}), AttachStdout: true, AttachStderr: true });
     const stream = await exec.start({ hijack: true, stdin: false });
     const collected = await collect(stream);
     const { ExitCode } = await exec.inspect();

@@ -4,10 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCapacity, GENERATOR_LAG_LIMIT_MS } from '../../../src/load/capacity.ts';
 import { runOpenModel } from '../../../src/load/open-model.ts';
 import { createHttpLoadClient, type HttpLoadClient } from '../../../src/load/http.ts';
-import { recordResult } from '../../../src/core/results/results.ts';
+import { record as recordResult } from '../../../src/testing/record.ts';
 import { targets } from '../../../src/core/targets.ts';
-
-const SUITE = 'test/integration/load/generator.test.ts';
 
 /**
  * The open-model generator's own ceiling on this machine: how fast it sends on time, with every
@@ -61,10 +59,10 @@ describe('open-model generator self-test', () => {
     const held = capacity.steps.filter((s) => s.pass).at(-1);
     const failing = capacity.steps.find((s) => !s.pass);
     const note = `${failing ? `first missed step ${failing.rps} req/s: ${failing.reasons.join('; ')}` : `every step up to ${capacity.maxRpsAtSlo} req/s held (a lower bound)`}; host load average before: ${loadBefore}`;
-    recordResult({ id: 'load.generator_max_rps', value: capacity.maxRpsAtSlo ?? 0, unit: 'req/s', suite: SUITE, note });
+    recordResult({ id: 'load.generator_max_rps', value: capacity.maxRpsAtSlo ?? 0, unit: 'req/s', note });
     if (held) {
-      recordResult({ id: 'load.generator_send_lag_p99_ms', value: held.result.sendLagMs.p99, unit: 'ms', suite: SUITE, note: `at ${held.rps} req/s` });
-      recordResult({ id: 'load.generator_p95_ms', value: held.result.latencyMs.p95, unit: 'ms', suite: SUITE, note: `at ${held.rps} req/s, trivial server` });
+      recordResult({ id: 'load.generator_send_lag_p99_ms', value: held.result.sendLagMs.p99, unit: 'ms', note: `at ${held.rps} req/s` });
+      recordResult({ id: 'load.generator_p95_ms', value: held.result.latencyMs.p95, unit: 'ms', note: `at ${held.rps} req/s, trivial server` });
     }
     // CPU the generator process spends per request: its ceiling on a core of its own, whatever else the machine is doing.
     const cpuRps = capacity.maxRpsAtSlo ?? capacity.steps[0]!.rps;
@@ -76,7 +74,6 @@ describe('open-model generator self-test', () => {
       id: 'load.generator_cpu_us_per_request',
       value: Math.round(cpuMicros * 10) / 10,
       unit: 'µs',
-      suite: SUITE,
       note: `at ${cpuRps} req/s (test runner process, includes the HTTP client); one free core ≈ ${Math.floor(1e6 / cpuMicros)} req/s`,
     });
     expect(capacity.maxRpsAtSlo, `the generator could not hold even ${capacity.steps[0]?.rps} req/s: ${note}`).not.toBeNull();

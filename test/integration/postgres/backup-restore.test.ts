@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { docker } from '../../../src/core/docker/engine.ts';
-import { recordResult } from '../../../src/core/results/results.ts';
+import { record as recordResult } from '../../../src/testing/record.ts';
 import { targets } from '../../../src/core/targets.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
 import { DATA_DIR, PG_PORT } from '../../../services/postgres/patroni-config.ts';
@@ -11,7 +11,6 @@ import { createRepo, deleteRepo, pgbackrest, startArchivingPostgres, startRestor
 import { profile } from '../../../src/core/profiles.ts';
 import { seconds, sleep, waitFor } from '../../../src/core/poll.ts';
 
-const SUITE = 'test/integration/postgres/backup-restore.test.ts';
 const ROWS_PER_BATCH = 100;
 const PASSWORD = randomBytes(12).toString('base64url');
 
@@ -151,10 +150,9 @@ describeWithDocker('postgres backup and restore with pgBackRest: encrypted repo1
       value: missing.length + extra.length,
       unit: 'rows',
       target: targets.pitr.rowMismatches,
-      suite: SUITE,
       note: `target ${targetTime}; ${missing.length} missing, ${extra.length} unexpected of ${expected.size} expected`,
     });
-    recordResult({ id: 'pitr.restore_seconds', value: restoreSeconds, unit: 's', suite: SUITE, note: 'fresh container: pgbackrest restore --type=time from repo1, WAL replay to the target, promote' });
+    recordResult({ id: 'pitr.restore_seconds', value: restoreSeconds, unit: 's', note: 'fresh container: pgbackrest restore --type=time from repo1, WAL replay to the target, promote' });
     expect(mismatches.pass, `missing ${missing.slice(0, 10).join(', ')}; unexpected ${extra.slice(0, 10).join(', ')}`).toBe(true);
     expect((await sql<{ note: string }>(pitr, 'SELECT note FROM marks WHERE batch = 0'))[0]?.note).toBe(marker);
     expect(await collect(pitr), 'Postgres reports stopping at the recovery target').toMatch(/recovery stopping before commit/);
@@ -184,10 +182,9 @@ describeWithDocker('postgres backup and restore with pgBackRest: encrypted repo1
       value: rpoSeconds,
       unit: 's',
       target: targets.backup.rpoSeconds,
-      suite: SUITE,
       note: `newest restored heartbeat ${newest.toISOString()}, disaster ${new Date(disasterAt).toISOString()}; archive_timeout ${profile('test').backup.archiveTimeoutSeconds} s; restored from repo2 only`,
     });
-    recordResult({ id: 'backup.offsite_restore_seconds', value: restoreSeconds, unit: 's', suite: SUITE, note: 'repo1 deleted; pgbackrest restore --repo=2 to the end of the archive' });
+    recordResult({ id: 'backup.offsite_restore_seconds', value: restoreSeconds, unit: 's', note: 'repo1 deleted; pgbackrest restore --repo=2 to the end of the archive' });
     expect(rpo.pass, `newest restorable point was ${rpoSeconds} s old at the disaster`).toBe(true);
   });
 });

@@ -1,12 +1,11 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { postgresContainer, type StartedPostgreSqlContainer } from '../../../services/postgres/standalone.ts';
-import { recordResult } from '../../../src/core/results/results.ts';
+import { record as recordResult } from '../../../src/testing/record.ts';
 import { targets } from '../../../src/core/targets.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
 import { seconds } from '../../../src/core/poll.ts';
 
-const SUITE = 'test/integration/postgres/logical-backup.test.ts';
 const DUMP = '/tmp/shop.dump';
 
 const SCHEMA = `
@@ -80,10 +79,9 @@ describeWithDocker('postgres logical backup: pg_dump / pg_restore round trip', (
       value: differing.length,
       unit: 'tables',
       target: targets.postgresHa.logicalChecksumMismatches,
-      suite: SUITE,
       note: `compared ${source.size} checksums (customers 2000 rows, orders 10000 rows, a view, sequences)`,
     });
-    recordResult({ id: 'backup.logical_roundtrip_seconds', value: roundTrip, unit: 's', suite: SUITE, note: 'pg_dump -Fc, createdb, pg_restore' });
+    recordResult({ id: 'backup.logical_roundtrip_seconds', value: roundTrip, unit: 's', note: 'pg_dump -Fc, createdb, pg_restore' });
     expect(record.pass, `differing: ${differing.join(', ')}`).toBe(true);
 
     // The comparison can fail: one changed byte in the copy changes its checksum.
