@@ -1,14 +1,19 @@
-// node --import tsx src/core/tools/cli.ts build <name…|all> [--force] | list [--json] | path <name> [binary]
+// node --import tsx src/core/tools/cli.ts build <name…|all> [--force] | list [--json] | path <name> [binary] | stage <dir> <tool[:bins]>…
 // Progress goes to stderr; stdout carries only the answer (paths, JSON), so `$(… path kwok)` works.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CATALOG, getTool, validateCatalog } from './catalog.ts';
 import { ensureTool, toolDir, toolsCacheRoot, ToolBuildError, type ToolManifest } from './build.ts';
+import { parseStageRequest, stageTools } from './stage.ts';
+import { writeKubeconformSchemas } from './kubeconform-schemas.ts';
 
 const USAGE = `usage: node --import tsx src/core/tools/cli.ts <command>
   build <name…|all> [--force]   build (or find cached) tools; progress on stderr, one "name dir" line per tool on stdout
   list [--json]                 the catalog: version, recipe kind, binaries, cached or not
   path <name> [binary]          the tool's directory (or one binary's path), building it first when needed
+  stage <dir> <tool[:bin,…]>…   fill a build context folder: <dir>/bin/*, <dir>/share/<tool>/, <dir>/tools.json
+  kubeconform-schemas <openapi-v2.json> <out-dir> <k8s-version>
+                                kubeconform's local schema layout from an API server's /openapi/v2
 cache: ${toolsCacheRoot()}`;
 
 function cached(name: string): ToolManifest | undefined {
@@ -85,6 +90,27 @@ async function main(argv: string[]): Promise<number> {
         if (!(e instanceof ToolBuildError)) process.stderr.write(`${(e as Error).message}\n`);
         return 1;
       }
+    }
+    case 'stage': {
+      const [target, ...requests] = args;
+      if (!target || requests.length === 0) break;
+      try {
+        await stageTools(target, requests.map(parseStageRequest));
+        process.stdout.write(`${target}\n`);
+        return 0;
+      } catch (e) {
+        if (!(e instanceof ToolBuildError)) process.stderr.write(`${(e as Error).message}\n`);
+        return 1;
+      }
+    }
+    case 'kubeconform-schemas': {
+      const [input, out, version] = args;
+      if (!input || !out || !version) break;
+      const t0 = performance.now();
+      const { dirs, files } = await writeKubeconformSchemas(JSON.parse(readFileSync(input, 'utf8')), out, version);
+      process.stderr.write(`[tools] ${files} schemas in ${dirs.join(', ')} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+      process.stdout.write(`${out}\n`);
+      return 0;
     }
     default:
       break;

@@ -91,3 +91,12 @@ describe('the tool catalog', () => {
     expect(problems.filter((p) => p.startsWith('tool "demo"'))).toHaveLength(1);
   });
 });
+
+describe('stage requests', async () => {
+  const { parseStageRequest } = await import('../../stage.ts');
+  it('parse tool[:bin,bin]', () => {
+    expect(parseStageRequest('kwok')).toEqual({ tool: 'kwok' });
+    expect(parseStageRequest('kubernetes:kube-apiserver,kubectl')).toEqual({ tool: 'kubernetes', binaries: ['kube-apiserver', 'kubectl'] });
+    expect(() => parseStageRequest(':x')).toThrow(/bad stage request/);
+  });
+});
