@@ -32,7 +32,7 @@ sign() {
     -days 3650 -sha256 -extfile "$PKI/$name.ext" -out "$PKI/$name.crt" 2>/dev/null
   rm -f "$PKI/$name.csr" "$PKI/$name.ext"
 }
-CLIENT_EXT=$'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth'
+CLIENT_EXT=$'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth'
 
 make_pki() {
   mkdir -p "$PKI"; chmod 700 "$PKI"
@@ -43,7 +43,7 @@ make_pki() {
   local sans="DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:localhost,DNS:$(hostname),IP:127.0.0.1,IP:$SERVICE_IP"
   [[ -n "$POD_IP" ]] && sans="$sans,IP:$POD_IP"
   [[ -n "${K8S_EXTRA_SANS:-}" ]] && sans="$sans,$K8S_EXTRA_SANS"
-  sign apiserver "/CN=kube-apiserver" $'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName='"$sans"
+  sign apiserver "/CN=kube-apiserver" $'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName='"$sans"
   sign admin "/O=system:masters/CN=kubernetes-admin" "$CLIENT_EXT"
   sign controller-manager "/CN=system:kube-controller-manager" "$CLIENT_EXT"
   sign scheduler "/CN=system:kube-scheduler" "$CLIENT_EXT"
