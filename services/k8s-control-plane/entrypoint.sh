@@ -48,6 +48,19 @@ make_pki() {
   sign controller-manager "/CN=system:kube-controller-manager" "$CLIENT_EXT"
   sign scheduler "/CN=system:kube-scheduler" "$CLIENT_EXT"
   sign kwok "/O=system:masters/CN=kwok" "$CLIENT_EXT"
+  # Front proxy (aggregation layer): its own CA and the client certificate kube-apiserver presents to
+  # aggregated API servers (metrics-server, …). Without a requestheader CA, kube-controller-manager and
+  # kube-scheduler log "missing content for CA bundle … requestheader-client-ca-file" several times a second.
+  gen_key "$PKI/front-proxy-ca.key"
+  openssl req -x509 -new -key "$PKI/front-proxy-ca.key" -subj "/CN=refstack-front-proxy-ca" -days 3650 -sha256 \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
+    -out "$PKI/front-proxy-ca.crt" 2>/dev/null
+  gen_key "$PKI/front-proxy-client.key"
+  openssl req -new -key "$PKI/front-proxy-client.key" -subj "/CN=front-proxy-client" -out "$PKI/front-proxy-client.csr" 2>/dev/null
+  printf '%s\n' "$CLIENT_EXT" > "$PKI/front-proxy-client.ext"
+  openssl x509 -req -in "$PKI/front-proxy-client.csr" -CA "$PKI/front-proxy-ca.crt" -CAkey "$PKI/front-proxy-ca.key" \
+    -CAcreateserial -days 3650 -sha256 -extfile "$PKI/front-proxy-client.ext" -out "$PKI/front-proxy-client.crt" 2>/dev/null
+  rm -f "$PKI/front-proxy-client.csr" "$PKI/front-proxy-client.ext"
   # Service-account token signing key pair (kube-apiserver signs with the private key and verifies with
   # the public one; kube-controller-manager signs the legacy token secrets with the private key).
   gen_key "$PKI/sa.key"
@@ -111,6 +124,12 @@ run kube-apiserver kube-apiserver \
   --service-account-key-file="$PKI/sa.pub" \
   --service-account-signing-key-file="$PKI/sa.key" \
   --service-cluster-ip-range="$SERVICE_CIDR" \
+  --requestheader-client-ca-file="$PKI/front-proxy-ca.crt" \
+  --requestheader-allowed-names=front-proxy-client \
+  --requestheader-username-headers=X-Remote-User \
+  --requestheader-group-headers=X-Remote-Group \
+  --requestheader-extra-headers-prefix=X-Remote-Extra- \
+  --proxy-client-cert-file="$PKI/front-proxy-client.crt" --proxy-client-key-file="$PKI/front-proxy-client.key" \
   --authorization-mode=Node,RBAC \
   --enable-admission-plugins=NodeRestriction \
   --allow-privileged=true \
@@ -150,8 +169,6 @@ run kwok kwok \
   --manage-all-nodes=false \
   --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
   --manage-nodes-with-label-selector= \
-  --disregard-status-with-annotation-selector=kwok.x-k8s.io/status=custom \
-  --disregard-status-with-label-selector= \
   --cidr=10.244.0.1/16 --node-ip=10.244.0.1 \
   --server-address=127.0.0.1:10247 \
   --v="$V"

@@ -96,8 +96,19 @@ t=$(now)
 if "$KUBECTL" apply --server-side --field-manager=refstack-prove --validate=strict -f "$HERE/manifests/invalid-unknown-field.yaml" > "$WORK/invalid.out" 2>&1; then
   fail "strict field validation accepted spec.replica"
 fi
-grep -q 'unknown field "spec.replica"' "$WORK/invalid.out" || { cat "$WORK/invalid.out" >&2; fail "unexpected rejection message"; }
-say "strict validation refused the typo: $(head -1 "$WORK/invalid.out")"
+# Server-side apply refuses fields outside the schema when it builds the typed patch.
+grep -q '\.spec\.replica: field not declared in schema' "$WORK/invalid.out" || { cat "$WORK/invalid.out" >&2; fail "unexpected rejection message"; }
+say "server-side apply refused the typo: $(head -1 "$WORK/invalid.out")"
+# The create/update path: fieldValidation=Strict (kubectl --validate=strict) turns the unknown field into
+# an error; with --validate=warn the same object is accepted with a warning.
+if "$KUBECTL" create --validate=strict --dry-run=server -f "$HERE/manifests/invalid-unknown-field.yaml" > "$WORK/strict.out" 2>&1; then
+  fail "fieldValidation=Strict accepted spec.replica"
+fi
+grep -q 'strict decoding error: unknown field "spec.replica"' "$WORK/strict.out" || { cat "$WORK/strict.out" >&2; fail "unexpected strict rejection message"; }
+"$KUBECTL" create --validate=warn --dry-run=server -f "$HERE/manifests/invalid-unknown-field.yaml" > "$WORK/warn.out" 2>&1 ||
+  { cat "$WORK/warn.out" >&2; fail "fieldValidation=Warn refused the object"; }
+grep -q 'unknown field "spec.replica"' "$WORK/warn.out" || { cat "$WORK/warn.out" >&2; fail "no warning with --validate=warn"; }
+say "fieldValidation=Strict refused the typo: $(grep -m1 'strict decoding' "$WORK/strict.out")"
 
 "$KUBECTL" -n demo wait --for=condition=Available deployment/web --timeout=120s >/dev/null
 AVAILABLE_S=$(since "$t")
