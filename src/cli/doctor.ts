@@ -52,9 +52,9 @@ export function diskCheck(path = ROOT): Check {
 async function imagesCheck(): Promise<Check> {
   try {
     const states = await imageStates(await resolveBase({ create: false }));
-    const missing = states.filter((s) => !s.upToDate);
+    const missing = states.filter((s) => !s.upToDate && !s.onDemand);
     return missing.length === 0
-      ? { name: 'images', ok: true, detail: `${states.length} built and up to date: ${states.map((s) => s.name).join(', ')}` }
+      ? { name: 'images', ok: true, detail: `${states.filter((s) => s.upToDate).length} built and up to date: ${states.filter((s) => s.upToDate).map((s) => s.name).join(', ')}${states.some((s) => s.onDemand && !s.upToDate) ? `; built when needed: ${states.filter((s) => s.onDemand && !s.upToDate).map((s) => s.name).join(', ')}` : ''}` }
       : {
           name: 'images',
           ok: false,

@@ -14,7 +14,8 @@ function refstack(args: string[], env: NodeJS.ProcessEnv = process.env) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-describe('refstack CLI', () => {
+// Each case starts a Node process (tsx): seconds each on a loaded 2-core machine.
+describe('refstack CLI', { timeout: 60_000 }, () => {
   it('doctor exits 1 and prints the exact fix when the Docker engine is not running', () => {
     const r = refstack(['doctor'], NO_ENGINE);
     expect(r.code).toBe(1);
@@ -67,7 +68,7 @@ describe('refstack CLI', () => {
   });
 });
 
-describe('integration suites without an engine', () => {
+describe('integration suites without an engine', { timeout: 150_000 }, () => {
   const vitest = (env: NodeJS.ProcessEnv) =>
     spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--project', 'integration', 'test/integration/smoke.test.ts'], {
       env: { ...NO_ENGINE, ...env },

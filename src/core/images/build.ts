@@ -1,4 +1,7 @@
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { docker } from '../docker/engine.ts';
+import { stageTools } from '../tools/stage.ts';
 import { LABEL } from '../docker/labels.ts';
 import { detail, elapsed, step } from '../progress.ts';
 import { resolveBase, type ResolvedBase } from './base.ts';
@@ -6,6 +9,8 @@ import { contentHash, imageRef, listImages, loadImage, type ImageSpec } from './
 
 export interface ImageState {
   name: string;
+  /** Built only when something needs it (image.json `onDemand`), not by a plain `images build`. */
+  onDemand: boolean;
   ref: string;
   wantedHash: string;
   builtHash?: string;
@@ -26,7 +31,7 @@ async function stateOf(spec: ImageSpec, base: ResolvedBase): Promise<ImageState>
   } catch {
     builtHash = undefined;
   }
-  return { name: spec.name, ref, wantedHash, builtHash, upToDate: builtHash === wantedHash };
+  return { name: spec.name, onDemand: spec.onDemand, ref, wantedHash, builtHash, upToDate: builtHash === wantedHash };
 }
 
 export interface BuildOptions {
@@ -41,7 +46,7 @@ export interface BuildOptions {
 /** Builds the named images (all when none are named), skipping those whose folder did not change. */
 export async function buildImages(options: BuildOptions = {}): Promise<ImageState[]> {
   const base = await resolveBase();
-  const specs = options.names?.length ? options.names.map((name) => loadImage(name)) : listImages();
+  const specs = options.names?.length ? options.names.map((name) => loadImage(name)) : listImages().filter((s) => !s.onDemand);
   step(`images FROM ${base.ref} (${base.origin})`);
   const results: ImageState[] = [];
   for (const [index, spec] of specs.entries()) {
@@ -61,18 +66,19 @@ export async function buildImages(options: BuildOptions = {}): Promise<ImageStat
   return results;
 }
 
-/** Builds only what is missing or stale; quiet when everything is up to date. */
+/** Builds only what is missing or stale (every image but the on-demand ones, when none is named); quiet when everything is up to date. */
 export async function ensureImages(names?: string[]): Promise<void> {
   const base = await resolveBase();
   const states = await imageStates(base);
-  const stale = states.filter((s) => !s.upToDate && (!names || names.includes(s.name))).map((s) => s.name);
+  const stale = states.filter((s) => !s.upToDate && (names ? names.includes(s.name) : !s.onDemand)).map((s) => s.name);
   if (stale.length) await buildImages({ names: stale });
 }
 
 async function buildOne(spec: ImageSpec, base: ResolvedBase, hash: string, options: { verbose: boolean; noCache: boolean }): Promise<void> {
   const { verbose } = options;
+  const staged = spec.tools.length ? await stagedFiles(spec) : [];
   const stream = await docker().buildImage(
-    { context: spec.contextDir, src: spec.files },
+    { context: spec.contextDir, src: [...spec.files, ...staged] },
     {
       t: imageRef(spec.name),
       dockerfile: spec.dockerfile,
@@ -102,4 +108,13 @@ async function buildOne(spec: ImageSpec, base: ResolvedBase, hash: string, optio
       },
     );
   });
+}
+
+/** Builds (or finds in the cache) the image's Go tools and stages them into its .tools/ folder; returns the context paths. */
+async function stagedFiles(spec: ImageSpec): Promise<string[]> {
+  const dir = join(spec.dir, '.tools');
+  detail(`  staging ${spec.tools.map((t) => t.tool).join(', ')} into ${relative(spec.contextDir, dir)}/ (built from the Go module proxy when not cached)`);
+  await stageTools(dir, spec.tools);
+  const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [relative(spec.contextDir, join(d, e.name))]));
+  return walk(dir);
 }

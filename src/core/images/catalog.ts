@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { SERVICES_DIR } from '../paths.ts';
+import { toolDir } from '../tools/build.ts';
+import { parseStageRequest, type StageRequest } from '../tools/stage.ts';
 
 /**
  * One folder per service under images/: its Dockerfile, its config files and its TypeScript handle.
@@ -15,16 +17,23 @@ export interface ImageSpec {
   dockerfile: string;
   /** Paths, relative to contextDir, sent to the engine and hashed. */
   files: string[];
+  /** Tools staged into <dir>/.tools/ at build time; the hash covers their recipes, not their bytes. */
+  tools: StageRequest[];
+  onDemand: boolean;
 }
 
 interface Manifest {
   context?: string;
   include?: string[];
+  /** Go tools built by src/core/tools and staged into the folder's .tools/ before a build: `tool[:bin,bin…]`. */
+  tools?: string[];
+  /** Built when a stack or suite needs it, not by `refstack images build` without names (its tools take long to build cold). */
+  onDemand?: boolean;
 }
 
 /** Files of an image folder that are not part of the image: its TypeScript handle, tests and docs. */
 const HANDLE_FILE = /\.(ts|md)$/;
-const NEVER_SENT = /^(node_modules|\.git|reports|\.refstack|dist)$/;
+const NEVER_SENT = /^(node_modules|\.git|reports|\.refstack|dist|\.tools)$/;
 
 /**
  * Repository prefix of the built images (refstack/<name>:latest). REFSTACK_IMAGE_PREFIX gives a
@@ -53,7 +62,7 @@ export function loadImage(name: string, servicesDir = SERVICES_DIR): ImageSpec {
   const own = walk(contextDir, ownFolder).filter((f) => !HANDLE_FILE.test(f));
   const included = (manifest.include ?? []).flatMap((r) => walk(contextDir, r));
   const files = [...new Set([...own, ...included])].sort();
-  return { name, dir, contextDir, dockerfile: relative(contextDir, join(dir, 'Dockerfile')), files };
+  return { name, dir, contextDir, dockerfile: relative(contextDir, join(dir, 'Dockerfile')), files, tools: (manifest.tools ?? []).map(parseStageRequest), onDemand: manifest.onDemand ?? false };
 }
 
 export function listImageNames(servicesDir = SERVICES_DIR): string[] {
@@ -67,6 +76,8 @@ export function listImageNames(servicesDir = SERVICES_DIR): string[] {
 export function contentHash(spec: ImageSpec, baseImageId: string): string {
   const hash = createHash('sha256');
   hash.update(`base:${baseImageId}\n`);
+  // A staged tool is named by its cache directory, which carries its recipe hash (module, version, flags, Go).
+  for (const t of spec.tools) hash.update(`tool:${basename(toolDir(t.tool))}:${t.binaries?.join(',') ?? '*'}\n`);
   for (const file of spec.files) {
     const full = join(spec.contextDir, file);
     hash.update(`${file}\0${statSync(full).mode & 0o111 ? 'x' : '-'}\0`);
