@@ -209,6 +209,7 @@ export const regressionCases: RegressionCase[] = [
       fig('retry_after_missing', 'responses', '503 answers without Retry-After (every write carried a key)', '==', bounds.zero),
       fig('failed_reads', 'requests', 'reads not answered 200 (they use the replica)', '==', bounds.zero),
       fig('duplicate_orders', 'orders', 'orders applied twice after the client retried every 503 with its key', '==', bounds.zero),
+      fig('dead_lettered', 'events', 'an order event published while the primary was paused that was dead-lettered instead of processed', '==', bounds.zero),
     ],
   },
   {

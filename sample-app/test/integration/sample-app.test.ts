@@ -1,9 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import amqp from 'amqplib';
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { GenericContainer, Wait } from 'testcontainers';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
+import { runLabels } from '../../../src/docker/labels.ts';
 import { createNetwork, type LabelledNetwork } from '../../../src/docker/network.ts';
 import { docker } from '../../../src/docker/engine.ts';
+import { imageRef } from '../../../src/images/catalog.ts';
+import { nginxConfigFor } from '../../../src/latency/environment.ts';
 import { runOpenModel } from '../../../src/load/open-model.ts';
 import { recordResult } from '../../../src/results/results.ts';
 import { targets } from '../../../src/targets.ts';
@@ -11,6 +16,7 @@ import { describeWithDocker } from '../../../src/testing/integration.ts';
 import { startSampleApp, startSampleAppBackends, type SampleAppBackends, type StartedSampleApp } from '../../../src/topologies/sample-app.ts';
 import { DEAD_LETTER_QUEUE, EXCHANGE } from '../../src/shared/amqp.ts';
 import { SENTINEL_PORT } from '../../../images/redis/redis.ts';
+import { quantile, recordRegressionFigure } from '../support/contract-results.ts';
 import { call, eventually } from '../support/http.ts';
 import { malformedCases } from '../support/malformed.ts';
 import { metric, scrape } from '../support/metrics.ts';
@@ -91,8 +97,8 @@ describeWithDocker('sample-app: the API and worker against real Postgres (primar
         const { rows } = await primary.query<{ status: string }>('SELECT status FROM orders WHERE id = $1', [order.id]);
         return rows[0]?.status === 'processed' ? true : undefined;
       });
-      await eventually('the outbox emptied once the events were confirmed', async () => {
-        const { rows } = await primary.query<{ n: string }>('SELECT count(*) AS n FROM outbox');
+      await eventually('every outbox row marked published once its event was confirmed', async () => {
+        const { rows } = await primary.query<{ n: string }>('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL');
         return Number(rows[0]?.n) === 0 ? true : undefined;
       });
     } finally {
@@ -414,7 +420,301 @@ describeWithDocker('sample-app: the API and worker against real Postgres (primar
       await drain.stop();
     }
   });
+
+  // ── Regression cases of the contract (sample-app/CONTRACT.md, ids contract.regression.<case>.<figure>) ──
+
+  it('regression hung_primary: a primary paused for 12 s gives 503 + Retry-After within the request budget, never a 500; reads go on; retried writes are not duplicated', async () => {
+    const owner = await newUser('hung-primary');
+    const readable = await placeOrder(owner, randomUUID());
+    await eventually('the order readable from the replica', async () => ((await call(app.baseUrl, app.apiKey, 'GET', `/v1/orders/${readable}`)).status === 200 ? true : undefined));
+    // An order whose event reaches the worker while the primary is paused: it must be retried, not dead-lettered.
+    const sql = await primaryClient();
+    await sql.connect();
+    onTestFinished(() => sql.end().catch(() => undefined));
+    const waiting = (await sql.query<{ id: string }>(`INSERT INTO orders (user_id, client, total_cents, currency) VALUES ($1, 'web', 100, 'EUR') RETURNING id`, [owner])).rows[0]!.id;
+    const broker = await amqp.connect(await hostUrlNow(backends.rabbitmq.hostAmqpUrl, backends.rabbitmq.container, 5672));
+    onTestFinished(() => broker.close().catch(() => undefined));
+    const workerBefore = await scrape(app.workerMetricsUrl!);
+    const writes: Array<Promise<Timed & { key: string }>> = [];
+    const reads: Array<Promise<Timed>> = [];
+    const primary = docker().getContainer(backends.postgres.primary.getId());
+    await primary.pause();
+    try {
+      const channel = await broker.createConfirmChannel();
+      const eventId = randomUUID();
+      channel.publish(EXCHANGE, 'order.created', Buffer.from(JSON.stringify({ type: 'order.created', orderId: waiting, eventId })), { persistent: true, messageId: eventId });
+      await channel.waitForConfirms();
+      for (let second = 0; second < 12; second++) {
+        const key = randomUUID();
+        writes.push(timed(() => call(app.baseUrl, app.apiKey, 'POST', '/v1/orders', orderBody(owner), { 'idempotency-key': key })).then((r) => ({ ...r, key })));
+        reads.push(timed(() => call(app.baseUrl, app.apiKey, 'GET', `/v1/orders/${readable}`)));
+        await sleep(1_000);
+      }
+    } finally {
+      await primary.unpause();
+    }
+    const during = [...(await Promise.all(writes)), ...(await Promise.all(reads))];
+    const written = await Promise.all(writes);
+    const unavailable = written.filter((w) => w.status === 503);
+    // The client retries every write it was told to retry, with the same key, until it gets its order.
+    for (const w of written.filter((x) => x.status !== 201)) await retryUntilCreated(owner, w.key);
+    const processedLate = await eventually(
+      'the order event sent during the pause processed',
+      async () => ((await sql.query<{ status: string }>('SELECT status FROM orders WHERE id = $1', [waiting])).rows[0]?.status === 'processed' ? true : undefined),
+      90_000,
+      500,
+    ).catch(() => false);
+    const workerAfter = await scrape(app.workerMetricsUrl!);
+    const deadLettered = metric(workerAfter, 'queue_failed_total', { stage: 'dead_letter' }) - metric(workerBefore, 'queue_failed_total', { stage: 'dead_letter' });
+    const retried = metric(workerAfter, 'worker_retries_scheduled_total', { class: 'transient' }) - metric(workerBefore, 'worker_retries_scheduled_total', { class: 'transient' });
+    const orders = await countOrders(owner) - 1;
+    const note = `statuses during the pause: ${JSON.stringify(countBy(during.map((d) => d.status)))}`;
+    const figures = [
+      recordRegressionFigure('hung_primary', 'http_500', during.filter((d) => d.status === 500).length, SUITE, note),
+      recordRegressionFigure('hung_primary', 'max_latency_ms', Math.round(Math.max(...during.map((d) => d.ms))), SUITE, note),
+      recordRegressionFigure('hung_primary', 'retry_after_missing', unavailable.filter((w) => !w.retryAfter).length, SUITE, `${unavailable.length} writes answered 503`),
+      recordRegressionFigure('hung_primary', 'failed_reads', (await Promise.all(reads)).filter((r) => r.status !== 200).length, SUITE),
+      recordRegressionFigure('hung_primary', 'duplicate_orders', orders - 1 - written.length, SUITE, `${written.length} keys, ${orders - 1} orders`),
+      recordRegressionFigure('hung_primary', 'dead_lettered', deadLettered + (processedLate ? 0 : 1), SUITE, `the event was retried ${retried} times (transient), then processed: ${processedLate}`),
+    ];
+    for (const f of figures) expect(f.pass, `${f.id} = ${f.value} (${note})`).toBe(true);
+    expect(unavailable.length, 'the pause was felt by writes').toBeGreaterThan(0);
+  });
+
+  it('regression ambiguous_commit: with the synchronous standby frozen, an order retried as told with its Idempotency-Key exists exactly once', async () => {
+    const owner = await newUser('ambiguous-commit');
+    const admin = await primaryClient();
+    await admin.connect();
+    const replica = docker().getContainer(backends.postgres.replica.getId());
+    const key = randomUUID();
+    const answers: Timed[] = [];
+    try {
+      await admin.query(`ALTER SYSTEM SET synchronous_standby_names = '*'`);
+      await admin.query('SELECT pg_reload_conf()');
+      await eventually('the replica is the synchronous standby', async () => {
+        const { rows } = await admin.query<{ sync_state: string }>('SELECT sync_state FROM pg_stat_replication');
+        return rows.some((r) => r.sync_state === 'sync') ? true : undefined;
+      });
+      await replica.pause();
+      try {
+        // The first answer comes when the request budget is spent: COMMIT was sent, its outcome unknown.
+        answers.push(await timed(() => call(app.baseUrl, app.apiKey, 'POST', '/v1/orders', orderBody(owner), { 'idempotency-key': key })));
+        // Retried as told while the standby is still frozen: the first transaction still holds the key.
+        await sleep(Number(answers[0]!.retryAfter ?? 1) * 1000);
+        answers.push(await timed(() => call(app.baseUrl, app.apiKey, 'POST', '/v1/orders', orderBody(owner), { 'idempotency-key': key })));
+      } finally {
+        await replica.unpause();
+      }
+      const final = await retryUntilCreated(owner, key, answers);
+      expect(final.headers.get('idempotent-replayed'), 'the retry got the stored outcome of the first request').toBe('true');
+    } finally {
+      await admin.query('ALTER SYSTEM RESET synchronous_standby_names').catch(() => undefined);
+      await admin.query('SELECT pg_reload_conf()').catch(() => undefined);
+      await admin.end();
+    }
+    const orders = await countOrders(owner);
+    const note = `answers: ${answers.map((a) => `${a.status}${a.retryAfter ? ` RA ${a.retryAfter}` : ''} ${a.error ?? ''} ${Math.round(a.ms)} ms`).join(', ')}`;
+    const refused = answers.filter((a) => a.status === 503 || a.status === 409);
+    const figures = [
+      recordRegressionFigure('ambiguous_commit', 'duplicate_orders', orders - 1, SUITE, note),
+      recordRegressionFigure('ambiguous_commit', 'retry_after_missing', refused.filter((a) => !a.retryAfter).length, SUITE, note),
+      recordRegressionFigure('ambiguous_commit', 'server_errors', answers.filter((a) => a.status >= 500 && a.status !== 503).length, SUITE, note),
+    ];
+    for (const f of figures) expect(f.pass, `${f.id} = ${f.value} (${note})`).toBe(true);
+    expect(answers[0]!.status, note).toBe(503);
+    expect(answers[0]!.error).toBe('commit_outcome_unknown');
+  });
+
+  it('regression broker_alarm: under a memory alarm writes stay fast (outbox), and every event is processed once after it clears', async () => {
+    const owner = await newUser('broker-alarm');
+    const primary = await primaryClient();
+    await primary.connect();
+    // The worker's counter is compared with the orders' own transitions: start from a quiet worker.
+    await quiet(primary);
+    const before = await scrape(app.workerMetricsUrl!);
+    const since = (await primary.query<{ now: Date }>('SELECT now()')).rows[0]!.now;
+    const rabbitmqctl = (...args: string[]) => backends.rabbitmq.container.exec(['rabbitmqctl', ...args]);
+    const set = await rabbitmqctl('set_vm_memory_high_watermark', '0');
+    expect(set.exitCode, set.output).toBe(0);
+    const latencies: number[] = [];
+    const ids: string[] = [];
+    let backlogDuringAlarm = 0;
+    let others = 0;
+    try {
+      await sleep(1_000); // the alarm is raised and the publishing connection blocked
+      for (let i = 0; i < 30; i++) {
+        const r = await timed(() => call(app.baseUrl, app.apiKey, 'POST', '/v1/orders', orderBody(owner), { 'idempotency-key': randomUUID() }));
+        expect(r.status, r.error).toBe(201);
+        latencies.push(r.ms);
+        ids.push(r.id!);
+      }
+      await sleep(1_000);
+      const { rows } = await primary.query<{ n: string }>('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL');
+      backlogDuringAlarm = Number(rows[0]?.n);
+    } finally {
+      await rabbitmqctl('set_vm_memory_high_watermark', '0.4');
+    }
+    let processed = 0;
+    try {
+      processed = await eventually(
+        'every order of the alarm processed',
+        async () => {
+          const { rows } = await primary.query<{ n: string }>(`SELECT count(*) AS n FROM orders WHERE id = ANY($1::bigint[]) AND status = 'processed'`, [ids]);
+          return Number(rows[0]?.n) === ids.length ? ids.length : undefined;
+        },
+        90_000,
+        500,
+      ).catch(async () => Number((await primary.query<{ n: string }>(`SELECT count(*) AS n FROM orders WHERE id = ANY($1::bigint[]) AND status = 'processed'`, [ids])).rows[0]?.n));
+      await quiet(primary); // late duplicates, if any, are counted by now
+      others = Number((await primary.query<{ n: string }>('SELECT count(*) AS n FROM orders WHERE processed_at > $1 AND id <> ALL($2::bigint[])', [since, ids])).rows[0]?.n);
+    } finally {
+      await primary.end();
+    }
+    const after = await scrape(app.workerMetricsUrl!);
+    const counted = metric(after, 'orders_processed_total') - metric(before, 'orders_processed_total');
+    const deduplicated = metric(after, 'events_deduplicated_total') - metric(before, 'events_deduplicated_total');
+    const p95 = quantile(latencies, 0.95);
+    const note = `30 writes during the alarm, outbox backlog ${backlogDuringAlarm} while blocked, ${deduplicated} duplicate deliveries deduplicated by the worker`;
+    const figures = [
+      recordRegressionFigure('broker_alarm', 'write_p95_ms', Math.round(p95 * 10) / 10, SUITE, `${note}; max ${Math.round(Math.max(...latencies))} ms`),
+      recordRegressionFigure('broker_alarm', 'lost_events', ids.length - processed, SUITE, note),
+      recordRegressionFigure('broker_alarm', 'duplicate_effects', counted - ids.length - others, SUITE, `${counted} orders counted by the worker, ${others} of them from earlier cases`),
+    ];
+    for (const f of figures) expect(f.pass, `${f.id} = ${f.value} (${note})`).toBe(true);
+    expect(backlogDuringAlarm, 'the events waited in the outbox while the broker was blocked').toBeGreaterThan(0);
+  });
+
+  it('regression keep_alive: POSTs through nginx with idle gaps around the keep-alive timeouts never get a 502; a stopped instance is skipped', async () => {
+    const second = await startSampleApp({ ...backends.deps, name: 'second', withWorker: false });
+    const nginx = await new GenericContainer(imageRef('nginx'))
+      .withLabels(runLabels())
+      .withNetworkMode(network.name)
+      .withExposedPorts(8080)
+      .withCopyContentToContainer([{ content: nginxConfigFor(['sample-api', 'second-api']), target: '/etc/nginx/nginx.conf', mode: 0o644 }])
+      .withWaitStrategy(Wait.forHttp('/nginx-health', 8080).forStatusCode(200))
+      .start();
+    const proxy = `http://127.0.0.1:${nginx.getMappedPort(8080)}`;
+    const owner = await newUser('keep-alive');
+    const statuses: number[] = [];
+    try {
+      // Gaps just below/above Node's old keepAliveTimeout (5 s) and nginx's upstream keepalive_timeout (15 s).
+      for (const gapMs of [0, 4_900, 5_100, 14_800, 15_200]) {
+        await sleep(gapMs);
+        const burst = await Promise.all(Array.from({ length: 4 }, () => call(proxy, app.apiKey, 'POST', '/v1/sessions', { userId: owner })));
+        statuses.push(...burst.map((r) => r.status));
+      }
+      await second.stop();
+      const failover = await Promise.all([
+        ...Array.from({ length: 4 }, () => call(proxy, app.apiKey, 'GET', '/v1/products/3')),
+        ...Array.from({ length: 4 }, () => call(proxy, app.apiKey, 'POST', '/v1/sessions', { userId: owner })),
+      ]);
+      expect(failover.map((r) => r.status), 'the stopped instance is skipped for GET and, as nothing was sent to it, for POST').toEqual([200, 200, 200, 200, 201, 201, 201, 201]);
+    } finally {
+      await nginx.stop();
+      await second.stop().catch(() => undefined);
+    }
+    const record = recordRegressionFigure('keep_alive', 'http_502', statuses.filter((s) => s === 502).length, SUITE, `${statuses.length} POSTs: ${JSON.stringify(countBy(statuses))}`);
+    expect(record.pass, JSON.stringify(countBy(statuses))).toBe(true);
+    expect(statuses.every((s) => s === 201)).toBe(true);
+  });
+
+  /**
+   * A client of the primary at its current published port: docker assigns a new host port when a
+   * container is restarted (the stopped-primary case above restarts it).
+   */
+  async function primaryClient(): Promise<pg.Client> {
+    return new pg.Client({ connectionString: await hostUrlNow(backends.postgres.hostWriteUrl, backends.postgres.primary, 5432) });
+  }
+
+  /** Waits (bounded) until the worker has nothing in flight: no unpublished event, no order processed in the last 3 s. */
+  async function quiet(sql: pg.Client): Promise<void> {
+    await eventually(
+      'a quiet worker',
+      async () => {
+        const { rows } = await sql.query<{ backlog: string; idle: boolean }>(
+          `SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL) AS backlog,
+                  coalesce((SELECT max(processed_at) FROM orders) < now() - interval '3 seconds', true) AS idle`,
+        );
+        return Number(rows[0]?.backlog) === 0 && rows[0]?.idle ? true : undefined;
+      },
+      60_000,
+      500,
+    );
+  }
+
+  /** A URL of `container` for the test process at its current published port (docker picks a new one on restart). */
+  async function hostUrlNow(url: string, container: { getId(): string }, port: number): Promise<string> {
+    const info = await docker().getContainer(container.getId()).inspect();
+    const published = info.NetworkSettings.Ports[`${port}/tcp`]?.[0]?.HostPort;
+    const parsed = new URL(url);
+    if (published) parsed.port = published;
+    return parsed.toString();
+  }
+
+  /** A fresh user: its orders are this case's orders. */
+  async function newUser(tag: string): Promise<string> {
+    const r = await call(app.baseUrl, app.apiKey, 'POST', '/v1/users', { email: `${tag}-${Date.now()}@example.test`, name: tag });
+    expect(r.status, r.text).toBe(201);
+    return (r.json as { id: string }).id;
+  }
+
+  function orderBody(owner: string) {
+    return { userId: owner, items: [{ productId: '8', quantity: 1 }] };
+  }
+
+  async function placeOrder(owner: string, key: string): Promise<string> {
+    const r = await call(app.baseUrl, app.apiKey, 'POST', '/v1/orders', orderBody(owner), { 'idempotency-key': key });
+    expect(r.status, r.text).toBe(201);
+    return (r.json as { id: string }).id;
+  }
+
+  /** What a well-behaved client does: retry with the same key, after Retry-After, until the order is created (bounded). */
+  async function retryUntilCreated(owner: string, key: string, log: Timed[] = []) {
+    const until = performance.now() + 60_000;
+    for (;;) {
+      const r = await call(app.baseUrl, app.apiKey, 'POST', '/v1/orders', orderBody(owner), { 'idempotency-key': key });
+      log.push({ status: r.status, ms: 0, retryAfter: r.headers.get('retry-after') ?? undefined, error: (r.json as { error?: string } | undefined)?.error });
+      if (r.status === 201) return r;
+      if (performance.now() > until) throw new Error(`key ${key}: no 201 within 60 s, last ${r.status} ${r.text}`);
+      await sleep(Number(r.headers.get('retry-after') ?? 1) * 1000);
+    }
+  }
+
+  async function countOrders(owner: string): Promise<number> {
+    const primary = await primaryClient();
+    await primary.connect();
+    try {
+      const { rows } = await primary.query<{ n: string }>('SELECT count(*) AS n FROM orders WHERE user_id = $1', [owner]);
+      return Number(rows[0]?.n);
+    } finally {
+      await primary.end();
+    }
+  }
+
 });
+
+interface Timed {
+  status: number;
+  ms: number;
+  retryAfter?: string | undefined;
+  error?: string | undefined;
+  id?: string | undefined;
+}
+
+/** One call, timed from the client; a transport failure counts as status 0. */
+async function timed(run: () => ReturnType<typeof call>): Promise<Timed> {
+  const started = performance.now();
+  try {
+    const r = await run();
+    const body = r.json as { error?: string; id?: string } | undefined;
+    return { status: r.status, ms: performance.now() - started, retryAfter: r.headers.get('retry-after') ?? undefined, error: body?.error, id: body?.id };
+  } catch (error) {
+    return { status: 0, ms: performance.now() - started, error: (error as Error).message };
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const countBy = (values: number[]) => values.reduce<Record<string, number>>((acc, v) => ({ ...acc, [v]: (acc[v] ?? 0) + 1 }), {});
 
 function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return new Promise((resolve) => {
