@@ -1,3 +1,4 @@
+import { DEFAULT_PROMISES } from '../src/shared/budgets.ts';
 import { thresholds } from '../src/shared/thresholds.ts';
 
 /**
@@ -14,8 +15,25 @@ const errors = {
   '413': { description: 'Body larger than the limit', content: { 'application/json': { schema: error } } },
   '415': { description: 'Body is not application/json', content: { 'application/json': { schema: error } } },
   '429': { description: 'Client over its rate limit (Retry-After)', content: { 'application/json': { schema: error } } },
-  '503': { description: 'A dependency is down', content: { 'application/json': { schema: error } } },
+  '503': {
+    description:
+      'A dependency is unavailable. Retry-After is sent only when a retry is safe: reads, writes that certainly did not commit, and writes with an Idempotency-Key. A write whose COMMIT went unanswered and that has no key gets error "commit_outcome_unknown" without Retry-After. See sample-app/CONTRACT.md.',
+    headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
+    content: { 'application/json': { schema: error } },
+  },
 } as const;
+/** Responses every write may add: the Idempotency-Key outcomes. */
+const idempotencyErrors = {
+  '409': {
+    description: 'A request with this Idempotency-Key is still being processed (Retry-After); POST /v1/users also answers 409 for an e-mail already registered',
+    headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
+    content: { 'application/json': { schema: error } },
+  },
+  '422': { description: 'The Idempotency-Key was used with a different request, or a referenced record does not exist', content: { 'application/json': { schema: error } } },
+} as const;
+const idempotencyKey = { $ref: '#/components/parameters/IdempotencyKey' } as const;
+const replayed = { 'Idempotent-Replayed': { $ref: '#/components/headers/IdempotentReplayed' } } as const;
+const readSource = { 'X-Read-Source': { $ref: '#/components/headers/ReadSource' } } as const;
 const pathId = [{ name: 'id', in: 'path', required: true, schema: id }] as const;
 const json = (ref: string) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } }) as const;
 
@@ -24,9 +42,26 @@ export const openApiDocument = {
   info: {
     title: 'refstack sample-app',
     version: '1.0.0',
-    description: `Products (cached reads), users, sessions and orders. Bodies up to ${thresholds.maxBodyBytes} bytes.`,
+    description: `Products (cached reads), users, sessions and orders. Bodies up to ${thresholds.maxBodyBytes} bytes. Every answer comes within the request budget (REQUEST_BUDGET_MS, ${DEFAULT_PROMISES.requestBudgetMs} ms by default). What clients get while a dependency fails: sample-app/CONTRACT.md.`,
   },
   components: {
+    parameters: {
+      IdempotencyKey: {
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        description: `Makes a write safe to retry (draft-ietf-httpapi-idempotency-key-header). An sf-string ("…") or a bare token, 1..255 printable ASCII characters, unique per API client and request. Stored with the write's effect in one transaction and remembered for ${thresholds.idempotencyKeyTtlSeconds / 3600} h: a retry with the same request gets the stored status and body (Idempotent-Replayed: true); with a different request 422; while the first is still running 409 + Retry-After. Only committed writes are remembered.`,
+        schema: { type: 'string', minLength: 1, maxLength: 257 },
+      },
+    },
+    headers: {
+      RetryAfter: { description: 'Seconds to wait before retrying (sent only when the retry is safe)', schema: { type: 'integer', minimum: 1 } },
+      IdempotentReplayed: { description: '"true" when the answer is the stored outcome of an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } },
+      ReadSource: {
+        description: 'Which path answered: Redis (cache), the read endpoint (replica), or the write endpoint after the read path failed (primary, once)',
+        schema: { type: 'string', enum: ['cache', 'replica', 'primary'] },
+      },
+    },
     securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } },
     schemas: {
       Error: {
@@ -103,44 +138,47 @@ export const openApiDocument = {
         operationId: 'getProduct',
         summary: 'A product (Redis cache-aside, read replica on a miss)',
         parameters: pathId,
-        responses: { '200': { description: 'The product', content: json('Product') }, '404': { description: 'No such product' }, ...errors },
+        responses: { '200': { description: 'The product', headers: readSource, content: json('Product') }, '404': { description: 'No such product' }, ...errors },
       },
       put: {
         operationId: 'updateProduct',
         summary: 'Change a product on the primary and invalidate its cache entry',
-        parameters: pathId,
+        parameters: [...pathId, idempotencyKey],
         requestBody: { required: true, content: json('ProductUpdate') },
-        responses: { '200': { description: 'The updated product', content: json('Product') }, '404': { description: 'No such product' }, ...errors },
+        responses: { '200': { description: 'The updated product', headers: replayed, content: json('Product') }, '404': { description: 'No such product' }, ...idempotencyErrors, ...errors },
       },
     },
     '/v1/users': {
       post: {
         operationId: 'createUser',
+        parameters: [idempotencyKey],
         requestBody: { required: true, content: json('NewUser') },
-        responses: { '201': { description: 'Created', content: json('User') }, '409': { description: 'Email already registered' }, ...errors },
+        responses: { '201': { description: 'Created', headers: replayed, content: json('User') }, ...idempotencyErrors, ...errors },
       },
     },
     '/v1/sessions': {
       post: {
         operationId: 'createSession',
+        parameters: [idempotencyKey],
         requestBody: { required: true, content: json('NewSession') },
-        responses: { '201': { description: 'Created', content: json('Session') }, '422': { description: 'No such user' }, ...errors },
+        responses: { '201': { description: 'Created', headers: replayed, content: json('Session') }, ...idempotencyErrors, ...errors },
       },
     },
     '/v1/orders': {
       post: {
         operationId: 'createOrder',
-        summary: 'Place an order (primary); the worker processes it asynchronously',
+        summary: 'Place an order (primary); its event is committed with it and the worker processes it asynchronously',
+        parameters: [idempotencyKey],
         requestBody: { required: true, content: json('NewOrder') },
-        responses: { '201': { description: 'Created, pending', content: json('Order') }, '422': { description: 'No such user or product' }, ...errors },
+        responses: { '201': { description: 'Created, pending', headers: replayed, content: json('Order') }, ...idempotencyErrors, ...errors },
       },
     },
     '/v1/orders/{id}': {
       get: {
         operationId: 'getOrder',
-        summary: 'An order, read from the replica (eventually consistent)',
+        summary: 'An order, read from the replica (eventually consistent); the primary once if the replica fails',
         parameters: pathId,
-        responses: { '200': { description: 'The order', content: json('Order') }, '404': { description: 'No such order (yet)' }, ...errors },
+        responses: { '200': { description: 'The order', headers: readSource, content: json('Order') }, '404': { description: 'No such order (yet)' }, ...errors },
       },
     },
     '/healthz': { get: { operationId: 'healthz', security: [], responses: { '200': { description: 'The process is alive' } } } },

@@ -1,3 +1,5 @@
+import { promises, type Profile } from '../../src/core/profiles.ts';
+import { DEFAULT_PROMISES, PROMISE_ENV, type TimingPromises } from '../../sample-app/src/shared/budgets.ts';
 import type { ServiceSpec, SpecContext } from '../../src/core/spec.ts';
 import { haproxy } from '../haproxy/spec.ts';
 import { rabbitmq } from '../rabbitmq/spec.ts';
@@ -20,6 +22,7 @@ function appEnv(ctx: SpecContext): Record<string, string> {
     REDIS_MASTER_NAME: MASTER_NAME,
     AMQP_URL: `amqp://${s.rabbitmqUser}:${s.rabbitmqPassword}@${ctx.address(rabbitmq.name, 'amqp')}`,
     API_CLIENTS: s.apiKeys.map((c) => [c.name, c.key, ...(c.ratePerSecond ? [String(c.ratePerSecond)] : [])].join(':')).join(','),
+    ...promiseEnv(ctx.profile),
     LOG_LEVEL: ctx.option('sample-app.log-level') ?? 'info',
     ...(ctx.option('sample-app.faults') === 'on' ? { SAMPLE_APP_FAULTS: '1' } : {}),
     ...(ctx.has('elasticsearch') ? { ELASTICSEARCH_URL: `http://${ctx.address('elasticsearch', 'http')}` } : {}),
@@ -31,6 +34,25 @@ function appEnv(ctx: SpecContext): Record<string, string> {
 function optionEnv(ctx: SpecContext): Record<string, string> {
   const raw = ctx.option('sample-app.env') ?? '';
   return Object.fromEntries(raw ? raw.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]) : []);
+}
+
+/**
+ * What the app's budgets are derived from (sample-app/src/shared/budgets.ts): the stack profile's promises,
+ * so that every wait in the API and the worker covers the failure it waits out.
+ */
+export function appPromises(profile: Profile): TimingPromises {
+  const p = promises(profile);
+  return {
+    ...DEFAULT_PROMISES,
+    dbFailoverBudgetMs: Math.ceil(p.failoverRtoSeconds * 1000),
+    cacheFailoverBudgetMs: Math.ceil(p.cacheFailoverSeconds * 1000),
+    queueFailoverBudgetMs: Math.ceil(p.queueRecoverySeconds * 1000),
+  };
+}
+
+function promiseEnv(profile: Profile): Record<string, string> {
+  const values = appPromises(profile);
+  return Object.fromEntries((Object.keys(PROMISE_ENV) as Array<keyof TimingPromises>).map((k) => [PROMISE_ENV[k], String(values[k])]));
 }
 
 const readyProbe = (port: number) => `node -e "fetch('http://127.0.0.1:${port}/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"`;

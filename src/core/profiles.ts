@@ -156,8 +156,9 @@ export function assertSafePatroniTiming(t: PatroniTiming): void {
  * Allowances for work no timing setting bounds, in seconds: promoting a standby (or demoting the
  * leader and promoting its successor) and restarting a crashed Postgres through crash recovery.
  * Measured here at 1–2 s each on a loaded 2-core machine; the allowance keeps a margin above that.
+ * A RabbitMQ node restarting (Erlang VM boot, quorum queue recovery) took 10–28 s here.
  */
-export const ALLOWANCE = { promoteSeconds: 3, crashRestartSeconds: 5, sentinelElectionSeconds: 3, alertDeliverySeconds: 3 } as const;
+export const ALLOWANCE = { promoteSeconds: 3, crashRestartSeconds: 5, sentinelElectionSeconds: 3, alertDeliverySeconds: 3, brokerRecoverySeconds: 30 } as const;
 
 /** What a profile promises, each figure derived from its timings (formulas on the fields). */
 export interface Promises {
@@ -176,6 +177,8 @@ export interface Promises {
   alertDetectionSeconds: Record<Severity, number>;
   /** The longest a committed write waits to be archived: archive_timeout. */
   archiveRpoSeconds: number;
+  /** RabbitMQ back after a node restart: the broker's boot and queue recovery (an allowance; no timing bounds it). */
+  queueRecoverySeconds: number;
 }
 
 /** HAProxy marks a down server up after `rise` passing checks: the first after downinter, then fastinter apart. */
@@ -195,6 +198,7 @@ export function promises(p: Profile): Promises {
     cacheFailoverSeconds: round(p.sentinel.downAfterMs / 1000 + ALLOWANCE.sentinelElectionSeconds),
     alertDetectionSeconds: { high: detection('high'), medium: detection('medium'), low: detection('low') },
     archiveRpoSeconds: p.backup.archiveTimeoutSeconds,
+    queueRecoverySeconds: ALLOWANCE.brokerRecoverySeconds,
   };
 }
 

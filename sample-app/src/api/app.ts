@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { openApiDocument, type OperationId } from '../../openapi/openapi.ts';
+import type { Budgets } from '../shared/budgets.ts';
 import type { ApiClient } from '../shared/config.ts';
+import { Deadline } from '../shared/deadline.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
-import type { Domain } from './domain.ts';
+import type { Domain, WriteContext, WriteOutcome } from './domain.ts';
 import { HttpError, toHttpError } from './errors.ts';
 import type { Faults } from './faults.ts';
+import { IDEMPOTENCY_HEADER, parseIdempotencyKey, REPLAYED_HEADER, requestFingerprint } from './idempotency.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { describeErrors, operation } from './validation.ts';
 
@@ -17,6 +20,7 @@ export interface AppDeps {
   clients: ApiClient[];
   rateLimiter: RateLimiter;
   maxBodyBytes: number;
+  budgets: Budgets;
   /** /readyz: the per-dependency breakdown and whether the process should take traffic. */
   readiness: () => Promise<{ ready: boolean; checks: Record<string, unknown> }>;
   /** Refreshes gauges that are cheap to read (pool sizes) right before a scrape. */
@@ -31,6 +35,8 @@ declare module 'express-serve-static-core' {
     id: string;
     client?: ApiClient;
     log: Logger;
+    /** When the answer is due: REQUEST_BUDGET_MS after arrival, less the answer reserve. */
+    deadline: Deadline;
   }
 }
 
@@ -39,6 +45,7 @@ type Handler = (req: Request, res: Response) => Promise<void>;
 export function createApp(deps: AppDeps): express.Express {
   const { metrics, log } = deps;
   const byKey = new Map(deps.clients.map((c) => [c.key, c]));
+  const { request } = deps.budgets;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -47,6 +54,7 @@ export function createApp(deps: AppDeps): express.Express {
   // Request id, structured access log and the HTTP metrics, for every request.
   app.use((req, res, next) => {
     const started = performance.now();
+    req.deadline = Deadline.after(request.budgetMs, request.answerReserveMs);
     const incoming = req.get('x-request-id');
     req.id = incoming && /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : randomUUID();
     req.log = log.child({ requestId: req.id });
@@ -124,32 +132,47 @@ export function createApp(deps: AppDeps): express.Express {
     return [...chain, validate, run];
   };
 
+  /** The write's context: client, deadline and the Idempotency-Key with the request's fingerprint. */
+  const writeContext = (req: Request): WriteContext => {
+    const key = parseIdempotencyKey(req.get(IDEMPOTENCY_HEADER));
+    return {
+      client: req.client!.name,
+      deadline: req.deadline,
+      ...(key ? { idempotency: { key, fingerprint: requestFingerprint(req.method, req.path, req.body) } } : {}),
+    };
+  };
+  const sendWrite = (res: Response, outcome: WriteOutcome<unknown>) => {
+    if (outcome.replayed) res.setHeader(REPLAYED_HEADER, 'true');
+    res.status(outcome.status).json(outcome.body);
+  };
+
   app.get('/v1/products/:id', ...route('getProduct', async (req, res) => {
-    const { body, source } = await deps.domain.getProduct(String(req.params.id));
+    const { body, source } = await deps.domain.getProduct(String(req.params.id), req.deadline);
     res.setHeader('X-Read-Source', source);
     res.type('application/json').send(body);
   }));
   app.put('/v1/products/:id', ...route('updateProduct', async (req, res) => {
-    res.json(await deps.domain.updateProduct(String(req.params.id), req.body as { name?: string; priceCents?: number }, req.client!.name));
+    sendWrite(res, await deps.domain.updateProduct(String(req.params.id), req.body as { name?: string; priceCents?: number }, writeContext(req)));
   }));
   app.post('/v1/users', ...route('createUser', async (req, res) => {
-    res.status(201).json(await deps.domain.createUser(req.body as { email: string; name: string }, req.client!.name));
+    sendWrite(res, await deps.domain.createUser(req.body as { email: string; name: string }, writeContext(req)));
   }));
   app.post('/v1/sessions', ...route('createSession', async (req, res) => {
-    res.status(201).json(await deps.domain.createSession((req.body as { userId: string }).userId, req.client!.name));
+    sendWrite(res, await deps.domain.createSession((req.body as { userId: string }).userId, writeContext(req)));
   }));
   app.post('/v1/orders', ...route('createOrder', async (req, res) => {
-    res.status(201).json(await deps.domain.createOrder(req.body as { userId: string; items: Array<{ productId: string; quantity: number }> }, req.client!.name));
+    sendWrite(res, await deps.domain.createOrder(req.body as { userId: string; items: Array<{ productId: string; quantity: number }> }, writeContext(req)));
   }));
   app.get('/v1/orders/:id', ...route('getOrder', async (req, res) => {
-    res.setHeader('X-Read-Source', 'replica');
-    res.json(await deps.domain.getOrder(String(req.params.id)));
+    const { order, source } = await deps.domain.getOrder(String(req.params.id), req.deadline);
+    res.setHeader('X-Read-Source', source);
+    res.json(order);
   }));
   if (deps.faults) app.put('/internal/faults', express.json({ limit: 1024 }), deps.faults.configure);
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path.slice(0, 100)}`)));
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const http = toHttpError(error);
+    const http = toHttpError(error, { keyed: Boolean(req.get(IDEMPOTENCY_HEADER)), retryAfterSeconds: deps.budgets.db.retryAfterSeconds });
     if (http.status === 500) metrics.errors.inc({ kind: 'unhandled' });
     if (http.status >= 500) (req.log ?? log).error({ err: error }, 'request failed');
     if (res.headersSent) return void res.end();

@@ -3,7 +3,10 @@ import { CircuitBreaker } from '../shared/breaker.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
 
-export type ReadSource = 'cache' | 'replica';
+import type { ReadPath } from '../shared/db.ts';
+
+/** Where a read was answered: Redis, the read path, or the primary path after the read path failed. */
+export type ReadSource = 'cache' | ReadPath;
 
 /**
  * Cache-aside over Redis with a TTL, behind a circuit breaker: when Redis fails or the breaker is
@@ -18,20 +21,20 @@ export class Cache {
     private readonly log: Logger,
   ) {}
 
-  async getOrLoad<T>(cache: string, key: string, load: () => Promise<T | undefined>): Promise<{ value: T | undefined; body?: string; source: ReadSource }> {
+  async getOrLoad<T>(cache: string, key: string, load: () => Promise<{ value: T | undefined; path: ReadPath }>): Promise<{ value: T | undefined; body?: string; source: ReadSource }> {
     const cached = await this.get(cache, key);
     if (cached !== undefined) {
       this.metrics.cacheHits.inc({ cache });
       return { value: undefined, body: cached, source: 'cache' };
     }
     this.metrics.cacheMisses.inc({ cache });
-    const value = await load();
+    const { value, path } = await load();
     if (value !== undefined) {
       const body = JSON.stringify(value);
       void this.set(key, body);
-      return { value, body, source: 'replica' };
+      return { value, body, source: path };
     }
-    return { value, source: 'replica' };
+    return { value, source: path };
   }
 
   /**

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../shared/db.ts';
+import type { Db, ReadPath, Tx } from '../shared/db.ts';
+import type { Deadline } from '../shared/deadline.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import type { Cache, ReadSource } from './cache.ts';
 import { HttpError } from './errors.ts';
-import type { EventPublisher } from './events.ts';
+import { claimKey, storeOutcome, type IdempotencyRequest } from './idempotency.ts';
+import { recordEvent, type DomainEvent, type OutboxRelay } from './outbox.ts';
 
 export interface Product {
   id: string;
@@ -65,78 +67,98 @@ const toOrder = (r: OrderRow): Order => ({
 export const productCacheKey = (id: string) => `product:v1:${id}`;
 const PRODUCT_COLUMNS = 'id, sku, name, price_cents, currency, updated_at';
 
-/** The sample domain: every write goes to the primary with its event in the outbox. */
-export class Domain {
-  constructor(
-    private readonly db: Db,
-    private readonly cache: Cache,
-    private readonly events: EventPublisher,
-    private readonly metrics: Metrics,
-  ) {}
+/** Who is writing, by when the answer is due, and the request's Idempotency-Key (if any). */
+export interface WriteContext {
+  client: string;
+  deadline: Deadline;
+  idempotency?: IdempotencyRequest;
+}
 
-  /** Hot read: Redis first, the read endpoint on a miss. Returns the JSON body as served. */
-  async getProduct(id: string): Promise<{ body: string; source: ReadSource }> {
-    const result = await this.cache.getOrLoad('product', productCacheKey(id), async () => {
-      const { rows } = await this.db.query<ProductRow>('read', 'product_by_id', `SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = $1`, [id]);
-      return rows[0] ? toProduct(rows[0]) : undefined;
+/** A write's answer: its status and body, or the stored ones of an earlier request with the same key. */
+export interface WriteOutcome<T> {
+  status: number;
+  body: T;
+  replayed: boolean;
+}
+
+interface Effect<T> {
+  status: number;
+  body: T;
+  event: DomainEvent;
+}
+
+export interface DomainOptions {
+  db: Db;
+  cache: Cache;
+  relay: OutboxRelay;
+  metrics: Metrics;
+  /** Retry-After (s) of a 409 for an Idempotency-Key still in flight. */
+  inFlightRetryAfterSeconds: number;
+  idempotencyKeyTtlSeconds: number;
+}
+
+/**
+ * The sample domain. Every write runs in one transaction on the primary with its event in the
+ * outbox (and its Idempotency-Key outcome, when given); the relay publishes after the response.
+ */
+export class Domain {
+  constructor(private readonly o: DomainOptions) {}
+
+  /** Hot read: Redis first, then the read path (the primary path once if that fails). Returns the JSON body as served. */
+  async getProduct(id: string, deadline: Deadline): Promise<{ body: string; source: ReadSource }> {
+    const result = await this.o.cache.getOrLoad('product', productCacheKey(id), async () => {
+      const { result, path } = await this.o.db.readWithFallback<ProductRow>('product_by_id', `SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = $1`, [id], { deadline });
+      return { value: result.rows[0] ? toProduct(result.rows[0]) : undefined, path };
     });
     if (result.body === undefined) throw new HttpError(404, 'not_found', `no product ${id}`);
     return { body: result.body, source: result.source };
   }
 
-  async updateProduct(id: string, change: { name?: string; priceCents?: number }, client: string): Promise<Product> {
-    const { product, outboxId, event } = await this.db.transaction('product_update', async (tx) => {
+  async updateProduct(id: string, change: { name?: string; priceCents?: number }, ctx: WriteContext): Promise<WriteOutcome<Product>> {
+    const outcome = await this.write<Product>('product_update', ctx, async (tx) => {
       const { rows } = await tx.query<ProductRow>(
         `UPDATE products SET name = COALESCE($2, name), price_cents = COALESCE($3, price_cents), updated_at = now()
          WHERE id = $1 RETURNING ${PRODUCT_COLUMNS}`,
         [id, change.name ?? null, change.priceCents ?? null],
       );
       if (!rows[0]) throw new HttpError(404, 'not_found', `no product ${id}`);
-      const product = toProduct(rows[0]);
-      const event = { type: 'product.updated', productId: id, client };
-      return { product, event, outboxId: await this.events.record(tx, event) };
+      return { status: 200, body: toProduct(rows[0]), event: { type: 'product.updated', productId: id, client: ctx.client } };
     });
-    await this.cache.replace(productCacheKey(id), product);
-    await this.events.flush(outboxId, event);
-    return product;
+    if (!outcome.replayed) await this.o.cache.replace(productCacheKey(id), outcome.body);
+    return outcome;
   }
 
-  async createUser(input: { email: string; name: string }, client: string) {
-    const { user, outboxId, event } = await this.db.transaction('user_insert', async (tx) => {
+  async createUser(input: { email: string; name: string }, ctx: WriteContext) {
+    return this.write('user_insert', ctx, async (tx) => {
       const { rows } = await tx.query<{ id: string; email: string; name: string; created_at: Date }>(
         'INSERT INTO users (email, name, client) VALUES ($1, $2, $3) RETURNING id, email, name, created_at',
-        [input.email.toLowerCase(), input.name, client],
+        [input.email.toLowerCase(), input.name, ctx.client],
       );
       const row = rows[0]!;
       const user = { id: row.id, email: row.email, name: row.name, createdAt: row.created_at.toISOString() };
-      const event = { type: 'user.created', userId: row.id, client };
-      return { user, event, outboxId: await this.events.record(tx, event) };
+      return { status: 201, body: user, event: { type: 'user.created', userId: row.id, client: ctx.client } };
     });
-    await this.events.flush(outboxId, event);
-    return user;
   }
 
-  async createSession(userId: string, client: string) {
+  async createSession(userId: string, ctx: WriteContext) {
     const id = randomUUID();
-    const { session, outboxId, event } = await this.db.transaction('session_insert', async (tx) => {
+    const outcome = await this.write('session_insert', ctx, async (tx) => {
       const { rows } = await tx.query<{ created_at: Date }>(
         `INSERT INTO sessions (id, user_id, client) SELECT $1::uuid, id, $3::text FROM users WHERE id = $2::bigint RETURNING created_at`,
-        [id, userId, client],
+        [id, userId, ctx.client],
       );
       if (!rows[0]) throw new HttpError(422, 'unprocessable', `no user ${userId}`);
       const session = { id, userId, createdAt: rows[0].created_at.toISOString() };
-      const event = { type: 'session.created', sessionId: id, userId, client };
-      return { session, event, outboxId: await this.events.record(tx, event) };
+      return { status: 201, body: session, event: { type: 'session.created', sessionId: id, userId, client: ctx.client } };
     });
-    this.metrics.sessionsCreated.inc();
-    await this.events.flush(outboxId, event);
-    return session;
+    if (!outcome.replayed) this.o.metrics.sessionsCreated.inc();
+    return outcome;
   }
 
-  async createOrder(input: { userId: string; items: Array<{ productId: string; quantity: number }> }, client: string): Promise<Order> {
+  async createOrder(input: { userId: string; items: Array<{ productId: string; quantity: number }> }, ctx: WriteContext): Promise<WriteOutcome<Order>> {
     const productIds = input.items.map((i) => i.productId);
     if (new Set(productIds).size !== productIds.length) throw new HttpError(400, 'bad_request', 'each productId may appear once per order');
-    const { order, outboxId, event } = await this.db.transaction('order_insert', async (tx) => {
+    return this.write<Order>('order_insert', ctx, async (tx) => {
       const user = await tx.query('SELECT 1 FROM users WHERE id = $1', [input.userId]);
       if (!user.rowCount) throw new HttpError(422, 'unprocessable', `no user ${input.userId}`);
       const { rows: products } = await tx.query<{ id: string; price_cents: number; currency: string }>(
@@ -152,7 +174,7 @@ export class Domain {
       const { rows } = await tx.query<OrderRow>(
         `INSERT INTO orders (user_id, client, total_cents, currency) VALUES ($1, $2, $3, $4)
          RETURNING id, user_id, status, total_cents, currency, created_at, processed_at`,
-        [input.userId, client, total, products[0]!.currency],
+        [input.userId, ctx.client, total, products[0]!.currency],
       );
       const order = toOrder(rows[0]!);
       await tx.query(
@@ -160,31 +182,58 @@ export class Domain {
          SELECT $1, p, q, c FROM unnest($2::bigint[], $3::int[], $4::int[]) AS t(p, q, c)`,
         [order.id, productIds, input.items.map((i) => i.quantity), input.items.map((i) => prices.get(i.productId)!.price_cents)],
       );
-      const event = { type: 'order.created', orderId: order.id, client };
-      return { order, event, outboxId: await this.events.record(tx, event) };
+      return { status: 201, body: order, event: { type: 'order.created', orderId: order.id, client: ctx.client } };
     });
-    await this.events.flush(outboxId, event);
-    return order;
   }
 
-  /** Eventually consistent read from the read endpoint. */
-  async getOrder(id: string): Promise<Order> {
-    const { rows } = await this.db.query<OrderRow>(
-      'read',
+  /** Eventually consistent read from the read path (the primary path once if that fails). */
+  async getOrder(id: string, deadline: Deadline): Promise<{ order: Order; source: ReadPath }> {
+    const { result, path } = await this.o.db.readWithFallback<OrderRow>(
       'order_by_id',
       'SELECT id, user_id, status, total_cents, currency, created_at, processed_at FROM orders WHERE id = $1',
       [id],
+      { deadline },
     );
-    if (!rows[0]) throw new HttpError(404, 'not_found', `no order ${id}`);
-    return toOrder(rows[0]);
+    if (!result.rows[0]) throw new HttpError(404, 'not_found', `no order ${id}`);
+    return { order: toOrder(result.rows[0]), source: path };
   }
 
-  async activeUsers(): Promise<number> {
-    const { rows } = await this.db.query<{ n: string }>(
+  async activeUsers(deadline: Deadline): Promise<number> {
+    const { rows } = await this.o.db.query<{ n: string }>(
       'read',
       'active_users',
       `SELECT count(DISTINCT user_id) AS n FROM sessions WHERE last_seen_at > now() - interval '15 minutes'`,
+      [],
+      { deadline, attempts: 1 },
     );
     return Number(rows[0]?.n ?? 0);
+  }
+
+  /**
+   * One write: the key's claim (or its stored outcome), the effect, its outbox event and the key's
+   * outcome, all in one transaction; the relay is woken once it committed.
+   */
+  private async write<T>(operation: string, ctx: WriteContext, effect: (tx: Tx) => Promise<Effect<T>>): Promise<WriteOutcome<T>> {
+    const { idempotency } = ctx;
+    const outcome = await this.o.db.transaction(
+      operation,
+      async (tx): Promise<WriteOutcome<T>> => {
+        if (idempotency) {
+          const prior = await claimKey(tx, ctx.client, idempotency, this.o.inFlightRetryAfterSeconds).catch((error: unknown) => {
+            if (error instanceof HttpError) this.o.metrics.idempotentRequests.inc({ outcome: error.status === 409 ? 'in_flight' : 'mismatch' });
+            throw error;
+          });
+          if (prior) return { status: prior.status, body: prior.body as T, replayed: true };
+        }
+        const { status, body, event } = await effect(tx);
+        await recordEvent(tx, event);
+        if (idempotency) await storeOutcome(tx, ctx.client, idempotency, { status, body }, this.o.idempotencyKeyTtlSeconds);
+        return { status, body, replayed: false };
+      },
+      { deadline: ctx.deadline },
+    );
+    if (idempotency) this.o.metrics.idempotentRequests.inc({ outcome: outcome.replayed ? 'replayed' : 'first' });
+    if (!outcome.replayed) this.o.relay.wake();
+    return outcome;
   }
 }

@@ -1,6 +1,4 @@
-import { BreakerOpenError } from '../shared/breaker.ts';
-import { CommitUnknownError } from '../shared/db.ts';
-import { isConnectionError } from '../shared/retry.ts';
+import { classify, CommitOutcomeUnknownError } from '../shared/transient.ts';
 import type { ValidationDetail } from './validation.ts';
 
 export class HttpError extends Error {
@@ -15,8 +13,19 @@ export class HttpError extends Error {
   }
 }
 
-/** Maps anything thrown in a handler to the response it deserves: bad input is never a 5xx. */
-export function toHttpError(error: unknown): HttpError {
+export interface ErrorContext {
+  /** The request carries an Idempotency-Key: a retry of an ambiguous write is resolved by it. */
+  keyed: boolean;
+  /** Retry-After (s) for a dependency fault (budgets.db.retryAfterSeconds). */
+  retryAfterSeconds: number;
+}
+
+/**
+ * Maps anything thrown in a handler to the response it deserves: bad input is never a 5xx, a
+ * dependency fault is a 503 (never a 500), and Retry-After is sent only when retrying is safe —
+ * not for a write whose COMMIT outcome is unknown and that carries no Idempotency-Key.
+ */
+export function toHttpError(error: unknown, context: ErrorContext): HttpError {
   if (error instanceof HttpError) return error;
   const e = error as { status?: number; statusCode?: number; type?: string; code?: string; message?: string };
   // body-parser / router errors carry their own 4xx status.
@@ -40,8 +49,14 @@ export function toHttpError(error: unknown): HttpError {
     case '22P05':
       return new HttpError(400, 'bad_request', 'a value is out of range or malformed');
   }
-  if (error instanceof BreakerOpenError || error instanceof CommitUnknownError || isConnectionError(error) || e.code === '57014') {
-    return new HttpError(503, 'unavailable', 'a dependency is unavailable, retry later', undefined, { 'Retry-After': '1' });
+  const retryAfter = { 'Retry-After': String(context.retryAfterSeconds) };
+  if (error instanceof CommitOutcomeUnknownError) {
+    return context.keyed
+      ? new HttpError(503, 'commit_outcome_unknown', 'the write may have been applied; retry with the same Idempotency-Key to get its outcome', undefined, retryAfter)
+      : new HttpError(503, 'commit_outcome_unknown', 'the write may or may not have been applied: check before sending it again, or send an Idempotency-Key');
   }
+  const c = classify(error);
+  if (c.class === 'transient') return new HttpError(503, 'unavailable', `a dependency is unavailable (${c.reason}), retry later`, undefined, retryAfter);
+  if (c.class === 'permanent') return new HttpError(422, 'unprocessable', 'the request cannot be applied');
   return new HttpError(500, 'internal', 'internal error');
 }

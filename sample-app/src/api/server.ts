@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { AmqpConnection, declareTopology } from '../shared/amqp.ts';
+import { retryDelaySet } from '../shared/budgets.ts';
 import { breakerStateValue, CircuitBreaker } from '../shared/breaker.ts';
 import type { Config } from '../shared/config.ts';
 import { Db } from '../shared/db.ts';
@@ -7,13 +8,15 @@ import { closeServer, listen } from '../shared/lifecycle.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { createMetrics } from '../shared/metrics.ts';
 import { createRedis } from '../shared/redis.ts';
+import { Deadline } from '../shared/deadline.ts';
 import { backoffMs, sleep } from '../shared/retry.ts';
 import { migrate } from '../shared/schema.ts';
 import { createApp } from './app.ts';
 import { Cache } from './cache.ts';
 import { Domain } from './domain.ts';
-import { EventPublisher } from './events.ts';
 import { Faults } from './faults.ts';
+import { purgeExpired } from './janitor.ts';
+import { OutboxRelay } from './outbox.ts';
 import { RateLimiter } from './rate-limit.ts';
 
 export interface RunningApi {
@@ -25,42 +28,56 @@ export interface RunningApi {
 
 export async function startApi(config: Config): Promise<RunningApi> {
   const t = config.thresholds;
+  const b = config.budgets;
   const log = createLogger('sample-api', config.logFormat, config.logLevel);
   const metrics = createMetrics('sample-api');
   const db = new Db({
     writeUrl: config.databaseWriteUrl,
     readUrl: config.databaseReadUrl,
     poolSize: config.dbPoolSize,
-    statementTimeoutMs: t.dbStatementTimeoutMs,
-    connectTimeoutMs: t.dbConnectTimeoutMs,
+    statementTimeoutMs: b.db.statementTimeoutMs,
+    connectTimeoutMs: b.db.connectTimeoutMs,
+    attempts: b.db.attempts,
     slowQuerySeconds: t.slowQuerySeconds,
     metrics,
     log,
   });
   await untilDone('database migration', () => migrate(db), log);
+  log.info({ promises: b.promises }, 'timing budgets derived from the dependencies\' promises');
 
   const breaker = (dependency: string) =>
     new CircuitBreaker(dependency, {
-      failureThreshold: t.breakerFailureThreshold,
-      openMs: t.breakerOpenMs,
+      failureThreshold: b.cache.breakerFailureThreshold,
+      openMs: b.cache.breakerOpenMs,
       onState: (state) => metrics.breakerState.set({ dependency }, breakerStateValue(state)),
     });
   const redisBreaker = breaker('redis');
   metrics.breakerState.set({ dependency: 'redis' }, 0);
-  const redis = createRedis(config.redis, t.redisCommandTimeoutMs, log);
+  const redisHandle = createRedis(config.redis, { commandTimeoutMs: b.cache.commandTimeoutMs, reconnectCapMs: b.cache.reconnectCapMs }, log);
+  const redis = redisHandle.client;
   const cache = new Cache(redis, redisBreaker, t.cacheTtlSeconds, metrics, log);
   const rateLimiter = new RateLimiter(redis, redisBreaker, metrics);
 
+  // The relay is created first so that the connection can wake it; it is started once the app is listening.
+  let relay: OutboxRelay | undefined;
   const amqp = new AmqpConnection({
     url: config.amqpUrl,
     log,
     name: 'sample-api',
-    onChannel: (channel) => declareTopology(channel, t.maxDeliveryAttempts, t.retryBaseDelayMs),
+    reconnectCapMs: b.queue.reconnectCapMs,
+    onChannel: async (channel) => {
+      await declareTopology(channel, retryDelaySet(b));
+      setImmediate(() => relay?.wake());
+    },
+    onBlocked: (blocked) => {
+      metrics.outboxBlocked.set(blocked ? 1 : 0);
+      if (!blocked) relay?.wake();
+    },
   });
   void amqp.start();
-  const events = new EventPublisher(db, amqp, t.amqpConfirmTimeoutMs, metrics, log);
-  events.startRelay();
-  const domain = new Domain(db, cache, events, metrics);
+  relay = new OutboxRelay({ db, amqp, budgets: b, metrics, log });
+  metrics.outboxBlocked.set(0);
+  const domain = new Domain({ db, cache, relay, metrics, inFlightRetryAfterSeconds: b.inFlightRetryAfterSeconds, idempotencyKeyTtlSeconds: t.idempotencyKeyTtlSeconds });
 
   let draining = false;
   const readiness = async () => {
@@ -82,7 +99,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
       database_read: read,
       redis: redis.status === 'ready' ? redisState : `down: ${redis.status}`,
       redis_breaker: redisBreaker.state,
-      rabbitmq: amqp.connected ? 'up' : 'down (writes are kept in the outbox)',
+      rabbitmq: amqp.connected ? (amqp.blocked ? 'blocked (events wait in the outbox)' : 'up') : 'down (events wait in the outbox)',
       shutting_down: draining,
     };
     return { ready: !draining && write === 'up', checks };
@@ -97,19 +114,21 @@ export async function startApi(config: Config): Promise<RunningApi> {
     clients: config.clients,
     rateLimiter,
     maxBodyBytes: t.maxBodyBytes,
+    budgets: b,
     readiness,
     beforeScrape: () => db.sampleConnections(),
     draining: () => draining,
     ...(faults ? { faults } : {}),
   });
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, app);
+  // Node keeps idle sockets longer than nginx's upstream keepalive_timeout: nginx always closes first (budgets.http).
+  const server = createServer({ requestTimeout: b.http.requestTimeoutMs, headersTimeout: b.http.headersTimeoutMs, keepAliveTimeout: b.http.keepAliveTimeoutMs }, app);
 
   const samplers = setInterval(() => void sample(), 5_000);
   samplers.unref();
   async function sample(): Promise<void> {
     db.sampleConnections();
     try {
-      metrics.replicationLag.set(await db.replicationLagSeconds());
+      metrics.replicationLag.set(await db.replicationLagSeconds(1_000));
       metrics.dbUp.set({ pool: 'read' }, 1);
     } catch {
       metrics.replicationLag.set(-1);
@@ -122,12 +141,16 @@ export async function startApi(config: Config): Promise<RunningApi> {
       metrics.dbUp.set({ pool: 'write' }, 0);
     }
     try {
-      metrics.activeUsers.set(await domain.activeUsers());
+      metrics.activeUsers.set(await domain.activeUsers(Deadline.after(1_000)));
     } catch {
       // Keeps the last value; the read endpoint's failure shows in db_up and replication_lag.
     }
+    await relay?.sampleBacklog(1_000).catch(() => undefined);
   }
   await sample();
+  const janitor = setInterval(() => void purgeExpired(db, t.outboxRetentionSeconds, 5_000).catch((error: unknown) => log.warn({ err: error }, 'purge failed')), 60_000);
+  janitor.unref();
+  relay.start();
   await listen(server, config.port);
   log.info({ port: config.port, readUrlIsWriteUrl: config.databaseReadUrl === config.databaseWriteUrl }, 'sample-api listening');
 
@@ -139,8 +162,9 @@ export async function startApi(config: Config): Promise<RunningApi> {
       if (config.shutdownDelayMs > 0) await sleep(config.shutdownDelayMs);
       await closeServer(server);
       clearInterval(samplers);
-      await events.stop();
-      await Promise.allSettled([amqp.close(), db.close(), redis.quit()]);
+      clearInterval(janitor);
+      await relay?.stop();
+      await Promise.allSettled([amqp.close(), db.close(), redisHandle.close()]);
     },
   };
 }

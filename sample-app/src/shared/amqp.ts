@@ -7,9 +7,13 @@ export const DEAD_LETTER_EXCHANGE = 'refstack.events.dlx';
 export const QUEUE = 'events.process';
 export const DEAD_LETTER_QUEUE = 'events.process.dlq';
 
-/** Queue a failed message waits in before it is dead-lettered back to QUEUE (one per attempt: TTL doubles). */
-export function retryQueueName(attempt: number): string {
-  return `${QUEUE}.retry.${attempt}`;
+/**
+ * Queue a failed message waits in for `delayMs` before it is dead-lettered back to QUEUE. Named by
+ * its delay: a queue's TTL cannot change once declared, and the schedule is derived from the timing
+ * profile (budgets.ts), so two schedules never fight over one queue.
+ */
+export function retryQueueName(delayMs: number): string {
+  return `${QUEUE}.retry.${delayMs}ms`;
 }
 
 /**
@@ -17,7 +21,7 @@ export function retryQueueName(attempt: number): string {
  * them back. The work queue is a durable quorum queue that dead-letters to the DLQ; each retry
  * queue holds a message for its delay and then dead-letters it back to the work queue.
  */
-export async function declareTopology(channel: ConfirmChannel, maxAttempts: number, retryBaseDelayMs: number): Promise<void> {
+export async function declareTopology(channel: ConfirmChannel, retryDelaysMs: number[]): Promise<void> {
   await channel.assertExchange(EXCHANGE, 'topic', { durable: true });
   await channel.assertExchange(DEAD_LETTER_EXCHANGE, 'fanout', { durable: true });
   await channel.assertQueue(QUEUE, {
@@ -27,11 +31,11 @@ export async function declareTopology(channel: ConfirmChannel, maxAttempts: numb
   await channel.bindQueue(QUEUE, EXCHANGE, '#');
   await channel.assertQueue(DEAD_LETTER_QUEUE, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
   await channel.bindQueue(DEAD_LETTER_QUEUE, DEAD_LETTER_EXCHANGE, '');
-  for (let attempt = 1; attempt < maxAttempts; attempt++) {
-    await channel.assertQueue(retryQueueName(attempt), {
+  for (const delayMs of new Set(retryDelaysMs)) {
+    await channel.assertQueue(retryQueueName(delayMs), {
       durable: true,
       arguments: {
-        'x-message-ttl': retryBaseDelayMs * 2 ** (attempt - 1),
+        'x-message-ttl': delayMs,
         'x-dead-letter-exchange': '',
         'x-dead-letter-routing-key': QUEUE,
       },
@@ -45,6 +49,10 @@ export interface AmqpOptions {
   /** Called with a fresh confirm channel after each successful (re)connect. */
   onChannel: (channel: ConfirmChannel) => Promise<void>;
   name: string;
+  /** ms cap of the reconnect backoff (budgets.queue.reconnectCapMs). */
+  reconnectCapMs: number;
+  /** RabbitMQ blocked (true, with its reason: e.g. a memory alarm) or unblocked (false) this connection. */
+  onBlocked?: (blocked: boolean, reason?: string) => void;
 }
 
 /**
@@ -57,8 +65,21 @@ export class AmqpConnection {
   private closing = false;
   private attempt = 0;
   private connecting: Promise<void> | undefined;
+  private blocked_ = false;
 
   constructor(private readonly o: AmqpOptions) {}
+
+  /** True between connection.blocked and connection.unblocked: publishes are not read by the broker. */
+  get blocked(): boolean {
+    return this.blocked_;
+  }
+
+  private setBlocked(blocked: boolean, reason?: string): void {
+    if (this.blocked_ === blocked) return;
+    this.blocked_ = blocked;
+    this.o.log.warn({ reason }, `${this.o.name}: rabbitmq ${blocked ? 'blocked' : 'unblocked'} the connection`);
+    this.o.onBlocked?.(blocked, reason);
+  }
 
   get channel(): ConfirmChannel | undefined {
     return this.channel_;
@@ -81,7 +102,7 @@ export class AmqpConnection {
         return;
       } catch (error) {
         this.attempt += 1;
-        const delay = backoffMs(this.attempt, 250, 5_000);
+        const delay = backoffMs(this.attempt, 250, this.o.reconnectCapMs);
         this.o.log.warn({ err: error, attempt: this.attempt, delayMs: delay }, `${this.o.name}: amqp connect failed`);
         await sleep(delay);
       }
@@ -94,6 +115,7 @@ export class AmqpConnection {
       if (this.model !== model) return;
       this.model = undefined;
       this.channel_ = undefined;
+      this.setBlocked(false);
       if (this.closing) return;
       this.o.log.warn({ err: error }, `${this.o.name}: amqp connection lost, reconnecting`);
       this.connecting = undefined;
@@ -101,6 +123,8 @@ export class AmqpConnection {
     };
     model.on('error', (error: Error) => this.o.log.warn({ err: error }, `${this.o.name}: amqp connection error`));
     model.on('close', lost);
+    model.on('blocked', (reason: string) => this.setBlocked(true, reason));
+    model.on('unblocked', () => this.setBlocked(false));
     try {
       const channel = await model.createConfirmChannel();
       channel.on('error', (error: Error) => this.o.log.warn({ err: error }, `${this.o.name}: amqp channel error`));
@@ -127,7 +151,11 @@ export class AmqpConnection {
   }
 }
 
-/** Publishes and waits for the broker's confirm, with a deadline. */
+/**
+ * Publishes and waits for the broker's confirm, with a deadline. While `isBlocked()` says the broker
+ * blocked the connection the deadline is re-armed instead of failing: the message is in the socket
+ * and will be read once unblocked, so publishing it again would only make a duplicate.
+ */
 export function publishConfirmed(
   channel: ConfirmChannel,
   exchange: string,
@@ -135,9 +163,14 @@ export function publishConfirmed(
   body: Buffer,
   options: amqp.Options.Publish,
   timeoutMs: number,
+  isBlocked: () => boolean = () => false,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`publish to ${exchange}/${routingKey} not confirmed within ${timeoutMs} ms`)), timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      timer = setTimeout(() => (isBlocked() ? arm() : reject(new Error(`publish to ${exchange}/${routingKey} not confirmed within ${timeoutMs} ms`))), timeoutMs);
+    };
+    arm();
     try {
       channel.publish(exchange, routingKey, body, { persistent: true, contentType: 'application/json', ...options }, (error) => {
         clearTimeout(timer);

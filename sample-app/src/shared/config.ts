@@ -1,3 +1,4 @@
+import { deriveBudgets, readPromises, type Budgets } from './budgets.ts';
 import { thresholds, type Thresholds } from './thresholds.ts';
 
 /** One API client: its name (the metrics label), its key, and its rate limit in requests per second. */
@@ -35,6 +36,8 @@ export interface Config {
   /** Seconds answering (with Connection: close, readiness 503) after SIGTERM before closing the listener. */
   shutdownDelayMs: number;
   thresholds: Thresholds;
+  /** Timeouts, retries and backoffs derived from the dependencies' timing promises (REQUEST_BUDGET_MS, DB_FAILOVER_BUDGET_MS, …). */
+  budgets: Budgets;
 }
 
 export class ConfigError extends Error {}
@@ -77,6 +80,7 @@ export function loadConfig(role: Config['role'], env: Env = process.env): Config
   const clients = role === 'api' ? parseClients(env.API_CLIENTS ?? '', problems) : [];
   const logFormat = env.LOG_FORMAT ?? 'json';
   if (logFormat !== 'json' && logFormat !== 'ecs') problems.push(`LOG_FORMAT must be json or ecs, got "${logFormat}"`);
+  const budgets = deriveBudgets(readPromises(env, problems));
   const elasticsearchUrl = env.ELASTICSEARCH_URL ? url('ELASTICSEARCH_URL', ['http:', 'https:'], env.ELASTICSEARCH_URL) : undefined;
 
   const config: Config = {
@@ -95,6 +99,7 @@ export function loadConfig(role: Config['role'], env: Env = process.env): Config
     faultsEnabled: env.SAMPLE_APP_FAULTS === '1',
     shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 0, 0, 60_000),
     thresholds,
+    budgets,
   };
   if (problems.length) throw new ConfigError(`sample-app ${role}: bad configuration:\n  - ${problems.join('\n  - ')}`);
   return config;

@@ -121,6 +121,50 @@ export function createMetrics(service: 'sample-api' | 'sample-worker') {
       labelNames: ['queue'] as const,
       registers,
     }),
+    readFallbacks: new client.Counter({
+      name: 'db_read_fallbacks_total',
+      help: 'Reads that failed on the read path and were answered by the primary path (once per read)',
+      labelNames: ['operation'] as const,
+      registers,
+    }),
+    connectionsDiscarded: new client.Counter({
+      name: 'db_connections_discarded_total',
+      help: 'Database connections destroyed instead of reused (read timeout, connection lost, demoted primary)',
+      labelNames: ['pool', 'reason'] as const,
+      registers,
+    }),
+    idempotentRequests: new client.Counter({
+      name: 'idempotent_requests_total',
+      help: 'Writes carrying an Idempotency-Key, by outcome: first, replayed, in_flight (409), mismatch (422)',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    outboxBacklog: new client.Gauge({
+      name: 'outbox_backlog',
+      help: 'Committed events not yet confirmed by RabbitMQ (outbox rows with published_at NULL)',
+      registers,
+    }),
+    outboxOldestAge: new client.Gauge({
+      name: 'outbox_oldest_age_seconds',
+      help: 'Age of the oldest unpublished outbox row (0 when the backlog is empty)',
+      registers,
+    }),
+    outboxBlocked: new client.Gauge({
+      name: 'outbox_relay_blocked',
+      help: '1 while RabbitMQ has blocked the relay connection (connection.blocked, e.g. a memory alarm)',
+      registers,
+    }),
+    eventsDeduplicated: new client.Counter({
+      name: 'events_deduplicated_total',
+      help: 'Deliveries whose event id was already processed: acked without effect',
+      registers,
+    }),
+    retriesScheduled: new client.Counter({
+      name: 'worker_retries_scheduled_total',
+      help: 'Failed processing attempts scheduled for a later retry, by error class (transient, unexpected)',
+      labelNames: ['class'] as const,
+      registers,
+    }),
     activeUsers: new client.Gauge({
       name: 'active_users',
       help: 'Distinct users with a session seen in the last 15 minutes',

@@ -1,13 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { AmqpConnection, DEAD_LETTER_QUEUE, declareTopology, publishConfirmed, QUEUE, retryQueueName } from '../shared/amqp.ts';
+import { retryDelaySet } from '../shared/budgets.ts';
 import type { Config } from '../shared/config.ts';
 import { Db } from '../shared/db.ts';
+import { Deadline } from '../shared/deadline.ts';
 import { closeServer, listen } from '../shared/lifecycle.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { createMetrics } from '../shared/metrics.ts';
 import { sleep } from '../shared/retry.ts';
-import { indexEvent, parseEvent, PoisonMessageError, processEvent } from './process.ts';
+import { dedupeKey, indexEvent, parseEvent, processEvent } from './process.ts';
+import { retryDecision } from './retry-policy.ts';
 
 export interface RunningWorker {
   server: Server;
@@ -18,21 +21,24 @@ export interface RunningWorker {
 const PREFETCH = 10;
 
 /**
- * Consumes events.process with manual acks. A failed attempt is acked only after the message was
- * re-published (confirmed) to the retry queue of that attempt, whose TTL returns it to the work
- * queue; after the last attempt, or for a message that can never succeed, it is rejected without
- * requeue and the queue dead-letters it to events.process.dlq.
+ * Consumes events.process with manual acks; each event is processed once per event id (the dedupe
+ * record commits with its effect). A failed attempt is acked only after the message was
+ * re-published (confirmed) to the retry queue of its delay (retry-policy.ts: transient errors are
+ * retried across the DB failover promise, unexpected ones a few times); a permanent failure, or
+ * the end of the schedule, rejects it without requeue and the queue dead-letters it to the DLQ.
  */
 export async function startWorker(config: Config): Promise<RunningWorker> {
   const t = config.thresholds;
+  const b = config.budgets;
   const log = createLogger('sample-worker', config.logFormat, config.logLevel);
   const metrics = createMetrics('sample-worker');
   const db = new Db({
     writeUrl: config.databaseWriteUrl,
     readUrl: config.databaseWriteUrl,
     poolSize: Math.min(config.dbPoolSize, PREFETCH),
-    statementTimeoutMs: t.dbStatementTimeoutMs,
-    connectTimeoutMs: t.dbConnectTimeoutMs,
+    statementTimeoutMs: b.worker.statementTimeoutMs,
+    connectTimeoutMs: b.worker.connectTimeoutMs,
+    attempts: 3,
     slowQuerySeconds: t.slowQuerySeconds,
     metrics,
     log,
@@ -46,30 +52,33 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     const id = String(message.properties.messageId ?? `delivery-${message.fields.deliveryTag}`);
     try {
       const event = parseEvent(message.content);
-      await processEvent(event, db, metrics, log.child({ messageId: id, attempt }));
-      if (config.elasticsearchUrl) await indexEvent(config.elasticsearchUrl, id, event, metrics, log);
+      const result = await processEvent(event, dedupeKey(event, message.properties.messageId), db, metrics, log.child({ messageId: id, attempt }));
+      if (config.elasticsearchUrl && result === 'processed') await indexEvent(config.elasticsearchUrl, id, event, metrics, log);
       channel.ack(message);
       metrics.queueConsumed.inc({ queue: QUEUE });
     } catch (error) {
       metrics.queueFailed.inc({ queue: QUEUE, stage: 'process' });
-      const poison = error instanceof PoisonMessageError;
-      if (poison || attempt >= t.maxDeliveryAttempts) {
-        log.error({ err: error, messageId: id, attempt, poison }, 'dead-lettering message');
+      const decision = retryDecision(error, attempt, b);
+      if (decision.action === 'dead-letter') {
+        log.error({ err: error, messageId: id, attempt, errorClass: decision.errorClass, reason: decision.reason }, 'dead-lettering message');
         channel.nack(message, false, false);
         metrics.queueFailed.inc({ queue: QUEUE, stage: 'dead_letter' });
         return;
       }
-      log.warn({ err: error, messageId: id, attempt }, 'processing failed, retrying later');
+      log.warn({ err: error, messageId: id, attempt, errorClass: decision.errorClass, reason: decision.reason, delayMs: decision.delayMs }, 'processing failed, retrying later');
+      const retryQueue = retryQueueName(decision.delayMs);
       try {
         await publishConfirmed(
           channel,
           '',
-          retryQueueName(attempt),
+          retryQueue,
           message.content,
-          { messageId: id, headers: { ...message.properties.headers, 'x-attempt': attempt + 1 } },
-          t.amqpConfirmTimeoutMs,
+          { messageId: id, headers: { ...message.properties.headers, 'x-attempt': attempt + 1, 'x-last-error': decision.reason } },
+          b.queue.confirmTimeoutMs,
+          () => amqp.blocked,
         );
-        metrics.queuePublished.inc({ queue: retryQueueName(attempt) });
+        metrics.queuePublished.inc({ queue: retryQueue });
+        metrics.retriesScheduled.inc({ class: decision.errorClass });
         channel.ack(message);
       } catch (publishError) {
         log.warn({ err: publishError, messageId: id }, 'could not schedule the retry; requeueing');
@@ -82,8 +91,9 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     url: config.amqpUrl,
     log,
     name: 'sample-worker',
+    reconnectCapMs: b.queue.reconnectCapMs,
     onChannel: async (channel) => {
-      await declareTopology(channel, t.maxDeliveryAttempts, t.retryBaseDelayMs);
+      await declareTopology(channel, retryDelaySet(b));
       await channel.prefetch(PREFETCH);
       const reply = await channel.consume(QUEUE, (message) => {
         if (!message || stopping) return;
@@ -98,6 +108,20 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
 
   const depth = setInterval(() => void sampleDepth(), 5_000);
   depth.unref();
+  const janitor = setInterval(() => void purgeProcessed(), 10 * 60_000);
+  janitor.unref();
+  /** Dedupe records older than the retention: a redelivery that late is not expected (RabbitMQ redelivers within minutes). */
+  async function purgeProcessed(): Promise<void> {
+    await db
+      .query(
+        'write',
+        'processed_events_purge',
+        `DELETE FROM processed_events WHERE event_id IN (SELECT event_id FROM processed_events WHERE processed_at < now() - $1 * interval '1 second' LIMIT 1000)`,
+        [t.processedEventRetentionSeconds],
+        { deadline: Deadline.after(5_000), attempts: 1 },
+      )
+      .catch((error: unknown) => log.warn({ err: error }, 'processed_events purge failed'));
+  }
   async function sampleDepth(): Promise<void> {
     db.sampleConnections();
     const channel = amqp.channel;
@@ -133,6 +157,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
     async stop() {
       stopping = true;
       clearInterval(depth);
+      clearInterval(janitor);
       const channel = amqp.channel;
       if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => undefined);
       // Messages being processed finish and are acked; unacked prefetched ones return to the queue on close.

@@ -60,6 +60,8 @@ export function malformedCases(ids: { userId: string; productId: string }): Malf
     { name: 'product update empty', method: 'PUT', path: `/v1/products/${ids.productId}`, body: '{}', headers: json, expect: 400 },
     { name: 'product update negative price', method: 'PUT', path: `/v1/products/${ids.productId}`, body: '{"priceCents":-5}', headers: json, expect: 400 },
     { name: 'product update unknown product', method: 'PUT', path: '/v1/products/999999999', body: '{"priceCents":5}', headers: json, expect: 404 },
+    { name: 'Idempotency-Key longer than 255', method: 'POST', path: '/v1/sessions', body: `{"userId":"${ids.userId}"}`, headers: { ...json, 'idempotency-key': 'k'.repeat(256) }, expect: 400 },
+    { name: 'Idempotency-Key with an unterminated quote', method: 'POST', path: '/v1/sessions', body: `{"userId":"${ids.userId}"}`, headers: { ...json, 'idempotency-key': '"abc' }, expect: 400 },
     { name: 'prototype pollution attempt', method: 'PUT', path: `/v1/products/${ids.productId}`, body: '{"__proto__":{"admin":true}}', headers: json, expect: 400 },
   ];
 }

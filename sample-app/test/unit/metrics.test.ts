@@ -14,6 +14,12 @@ describe('metrics', () => {
     for (const { name, type } of documented) expect(registered.get(name), name).toBe(type);
   });
 
+  it('every metric the app registers (beyond the default process and nodejs ones) is documented', async () => {
+    const names = (await createMetrics('sample-api').register.getMetricsAsJSON()).map((m) => m.name).filter((n) => !/^(process|nodejs)_/.test(n));
+    const known = new Set(documented.map((d) => d.name));
+    expect(names.filter((n) => !known.has(n))).toEqual([]);
+  });
+
   it('the plan\'s names are there, and the latency histogram has 0.2, 1 and 5 s bucket bounds', async () => {
     const metrics = createMetrics('sample-worker');
     const names = (await metrics.register.getMetricsAsJSON()).map((m) => m.name);

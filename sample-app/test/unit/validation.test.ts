@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toHttpError } from '../../src/api/errors.ts';
 import { operation } from '../../src/api/validation.ts';
-import { BreakerOpenError } from '../../src/shared/breaker.ts';
 import { parseEvent, PoisonMessageError } from '../../src/worker/process.ts';
 
 describe('request validation against the OpenAPI document', () => {
@@ -27,19 +25,6 @@ describe('request validation against the OpenAPI document', () => {
   it('path ids are positive integers that fit a bigint', () => {
     for (const ok of ['1', '42', '999999999999999999']) expect(product.params!({ id: ok }), ok).toBe(true);
     for (const bad of ['0', '-1', '01', '1.5', 'abc', '1 OR 1=1', '9999999999999999999', '']) expect(product.params!({ id: bad }), bad).toBe(false);
-  });
-});
-
-describe('error mapping', () => {
-  it('database errors caused by input are 4xx, dependency failures 503, the rest 500', () => {
-    expect(toHttpError(Object.assign(new Error('dup'), { code: '23505' })).status).toBe(409);
-    expect(toHttpError(Object.assign(new Error('fk'), { code: '23503' })).status).toBe(422);
-    expect(toHttpError(Object.assign(new Error('nul'), { code: '22021' })).status).toBe(400);
-    expect(toHttpError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })).status).toBe(503);
-    expect(toHttpError(Object.assign(new Error('admin shutdown'), { code: '57P01' })).status).toBe(503);
-    expect(toHttpError(new BreakerOpenError('redis')).status).toBe(503);
-    expect(toHttpError(Object.assign(new Error('too big'), { status: 413, type: 'entity.too.large' })).status).toBe(413);
-    expect(toHttpError(new Error('bug')).status).toBe(500);
   });
 });
 
