@@ -6,7 +6,7 @@ import { deriveBudgets } from '../../src/shared/budgets.ts';
 import { thresholds } from '../../src/shared/thresholds.ts';
 
 /** The nginx configuration in front of the API (the file the nginx image ships). */
-const conf = readFileSync(join(import.meta.dirname, '..', '..', '..', 'images', 'nginx', 'nginx.conf'), 'utf8').replace(/#.*$/gm, '');
+const conf = readFileSync(join(import.meta.dirname, '..', '..', '..', 'services', 'nginx', 'nginx.conf'), 'utf8').replace(/#.*$/gm, '');
 const block = (name: string) => {
   const match = new RegExp(`${name}\\s*\\{([^}]*)\\}`).exec(conf);
   if (!match) throw new Error(`nginx.conf has no ${name} block`);
