@@ -34,10 +34,21 @@ describeWithDocker('the sample API keeps its contract: hung primary, ambiguous c
     budgets = deriveBudgets(appPromises(s.profile));
   });
 
+  /** A client of the write endpoint; HAProxy cuts its session when the primary is marked down (an error, not a crash). */
   const primaryClient = async () => {
     const client = new pg.Client(cluster.clientConfig(cluster.write));
+    client.on('error', () => undefined);
     await client.connect();
     return client;
+  };
+  /** One query on a fresh connection: survives the write endpoint cutting sessions during a fault. */
+  const queryOnce = async <R extends pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<R[]> => {
+    const client = await primaryClient();
+    try {
+      return (await client.query<R>(text, params)).rows;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   };
 
   it('hung_primary: the primary frozen for 12 s (shorter than the lease) gives 503 + Retry-After within the request budget, never a 500; reads go on; retried writes are not duplicated', async () => {
@@ -45,9 +56,7 @@ describeWithDocker('the sample API keeps its contract: hung primary, ambiguous c
     const readable = await placeOrder(owner, randomUUID());
     await eventually('the order readable from the replicas', async () => ((await call(app.baseUrl, app.apiKey, 'GET', `/v1/orders/${readable}`)).status === 200 ? true : undefined));
     // An order whose event reaches the worker while the primary is frozen: it must be retried, not dead-lettered.
-    const sql = await primaryClient();
-    onTestFinished(() => sql.end().catch(() => undefined));
-    const waiting = (await sql.query<{ id: string }>(`INSERT INTO orders (user_id, client, total_cents, currency) VALUES ($1, 'web', 100, 'EUR') RETURNING id`, [owner])).rows[0]!.id;
+    const waiting = (await queryOnce<{ id: string }>(`INSERT INTO orders (user_id, client, total_cents, currency) VALUES ($1, 'web', 100, 'EUR') RETURNING id`, [owner]))[0]!.id;
     const broker = await amqp.connect(app.amqpUrl);
     onTestFinished(() => broker.close().catch(() => undefined));
     const workerBefore = await scrape(app.workerMetricsUrl);
@@ -76,7 +85,7 @@ describeWithDocker('the sample API keeps its contract: hung primary, ambiguous c
     for (const w of written.filter((x) => x.status !== 201)) await retryUntilCreated(owner, w.key);
     const processedLate = await eventually(
       'the order event sent during the freeze processed',
-      async () => ((await sql.query<{ status: string }>('SELECT status FROM orders WHERE id = $1', [waiting])).rows[0]?.status === 'processed' ? true : undefined),
+      async () => ((await queryOnce<{ status: string }>('SELECT status FROM orders WHERE id = $1', [waiting]))[0]?.status === 'processed' ? true : undefined),
       90_000,
       500,
     ).catch(() => false);
@@ -252,12 +261,7 @@ describeWithDocker('the sample API keeps its contract: hung primary, ambiguous c
   }
 
   async function countOrders(owner: string): Promise<number> {
-    const primary = await primaryClient();
-    try {
-      return Number((await primary.query<{ n: string }>('SELECT count(*) AS n FROM orders WHERE user_id = $1', [owner])).rows[0]?.n);
-    } finally {
-      await primary.end();
-    }
+    return Number((await queryOnce<{ n: string }>('SELECT count(*) AS n FROM orders WHERE user_id = $1', [owner]))[0]?.n);
   }
 });
 
