@@ -68,8 +68,12 @@ async function tryPull(ref: string): Promise<boolean> {
   }
 }
 
-/** The Debian mirror apt already uses on this host, so debootstrap reaches what apt reaches. */
+/**
+ * The Debian mirror apt already uses on this host, so debootstrap reaches what apt reaches
+ * (REFSTACK_DEBIAN_MIRROR overrides). The repository names no mirror of its own.
+ */
 export function debianMirror(): string {
+  if (process.env.REFSTACK_DEBIAN_MIRROR) return process.env.REFSTACK_DEBIAN_MIRROR;
   const sources = ['/etc/apt/sources.list', ...listDir('/etc/apt/sources.list.d').map((f) => join('/etc/apt/sources.list.d', f))];
   for (const file of sources) {
     if (!existsSync(file)) continue;
@@ -79,7 +83,7 @@ export function debianMirror(): string {
     const oneLine = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\/?\s+bookworm\s/m.exec(text);
     if (oneLine?.[1]) return oneLine[1];
   }
-  return 'http://deb.debian.org/debian';
+  throw new Error('no Debian mirror found in /etc/apt/sources.list(.d): debootstrap needs one.\n  fix: REFSTACK_DEBIAN_MIRROR=<your Debian mirror URL> npx refstack images build');
 }
 
 export async function debootstrapBase(tag = LOCAL_BASE): Promise<void> {

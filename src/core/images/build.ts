@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { docker } from '../docker/engine.ts';
 import { stageTools } from '../tools/stage.ts';
+import { registryArgs } from './registries.ts';
 import { LABEL } from '../docker/labels.ts';
 import { detail, elapsed, step } from '../progress.ts';
 import { resolveBase, type ResolvedBase } from './base.ts';
@@ -77,12 +78,13 @@ export async function ensureImages(names?: string[]): Promise<void> {
 async function buildOne(spec: ImageSpec, base: ResolvedBase, hash: string, options: { verbose: boolean; noCache: boolean }): Promise<void> {
   const { verbose } = options;
   const staged = spec.tools.length ? await stagedFiles(spec) : [];
+  const network = registryArgs(spec.registries, spec.dir, spec.contextDir);
   const stream = await docker().buildImage(
-    { context: spec.contextDir, src: [...spec.files, ...staged] },
+    { context: spec.contextDir, src: [...spec.files, ...staged, ...network.files] },
     {
       t: imageRef(spec.name),
       dockerfile: spec.dockerfile,
-      buildargs: { BASE_IMAGE: base.ref },
+      buildargs: { BASE_IMAGE: base.ref, ...network.buildargs },
       labels: { [LABEL.contentHash]: hash, 'org.refstack.image': spec.name },
       rm: true,
       forcerm: true,

@@ -4,6 +4,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { SERVICES_DIR } from '../paths.ts';
 import { toolDir } from '../tools/build.ts';
 import { parseStageRequest, type StageRequest } from '../tools/stage.ts';
+import type { Registry } from './registries.ts';
 
 /**
  * One folder per service under images/: its Dockerfile, its config files and its TypeScript handle.
@@ -20,6 +21,7 @@ export interface ImageSpec {
   /** Tools staged into <dir>/.tools/ at build time; the hash covers their recipes, not their bytes. */
   tools: StageRequest[];
   onDemand: boolean;
+  registries: Registry[];
 }
 
 interface Manifest {
@@ -29,11 +31,13 @@ interface Manifest {
   tools?: string[];
   /** Built when a stack or suite needs it, not by `refstack images build` without names (its tools take long to build cold). */
   onDemand?: boolean;
+  /** Registries the build fetches from, configured from this machine (src/core/images/registries.ts). */
+  registries?: Registry[];
 }
 
 /** Files of an image folder that are not part of the image: its TypeScript handle, tests and docs. */
 const HANDLE_FILE = /\.(ts|md)$/;
-const NEVER_SENT = /^(node_modules|\.git|reports|\.refstack|dist|\.tools)$/;
+const NEVER_SENT = /^(node_modules|\.git|reports|\.refstack|dist|\.tools|\.build)$/;
 
 /**
  * Repository prefix of the built images (refstack/<name>:latest). REFSTACK_IMAGE_PREFIX gives a
@@ -62,7 +66,7 @@ export function loadImage(name: string, servicesDir = SERVICES_DIR): ImageSpec {
   const own = walk(contextDir, ownFolder).filter((f) => !HANDLE_FILE.test(f));
   const included = (manifest.include ?? []).flatMap((r) => walk(contextDir, r));
   const files = [...new Set([...own, ...included])].sort();
-  return { name, dir, contextDir, dockerfile: relative(contextDir, join(dir, 'Dockerfile')), files, tools: (manifest.tools ?? []).map(parseStageRequest), onDemand: manifest.onDemand ?? false };
+  return { name, dir, contextDir, dockerfile: relative(contextDir, join(dir, 'Dockerfile')), files, tools: (manifest.tools ?? []).map(parseStageRequest), onDemand: manifest.onDemand ?? false, registries: manifest.registries ?? [] };
 }
 
 export function listImageNames(servicesDir = SERVICES_DIR): string[] {
