@@ -4,6 +4,8 @@
 set -uo pipefail
 if [[ "${1:-}" == log-tier ]]; then shift; exec log-tier "$@"; fi
 conf=/tmp/rsyslog.conf
+# A restarted container keeps /tmp: the pid file of the previous run would make rsyslogd refuse to start.
+rm -f /tmp/rsyslogd.pid
 sed "s|@SEARCH_URL@|http://${SEARCH_HOST}:${SEARCH_PORT}|" /etc/log-shipper/rsyslog.conf > "$conf"
 log-tier maintain &
 rsyslogd -n -f "$conf" -i /tmp/rsyslogd.pid &

@@ -12,15 +12,22 @@ retention="${RETENTION_SECONDS:-604800}"
 interval="${MAINTAIN_INTERVAL_S:-30}"
 
 say() { printf '{"@timestamp":"%s","log.level":"%s","service.name":"log-shipper","message":%s}\n' "$(date -u +%FT%T.%3NZ)" "$1" "$(jq -Rn --arg m "$2" '$m')"; }
-req() { curl -sS --max-time 10 -H 'content-type: application/json' "$@"; }
+req() { curl -sS --max-time 10 -H 'content-type: application/json' "$@" 2>/dev/null; }
+
+# One warning per failure spell, not one a second while the search tier is down.
+warned=""
+warn_once() { [[ -n "$warned" ]] || say warn "$1 (retrying quietly)"; warned=1; }
 
 ensure() {
   local want have
   want=$(jq -r '._meta.schema' "$assets/index-template.json")
-  have=$(req "$base/_index_template/logs" 2>/dev/null | jq -r '.index_templates[0].index_template._meta.schema // empty' 2>/dev/null)
-  [[ "$have" == "$want" ]] && req "$base/_ingest/pipeline/logs-ecs" -o /dev/null -f 2>/dev/null && return 0
-  req -f -XPUT "$base/_ingest/pipeline/logs-ecs" -d @"$assets/ingest-pipeline.json" -o /dev/null || { say warn "cannot install the ingest pipeline at $base"; return 1; }
-  req -f -XPUT "$base/_index_template/logs" -d @"$assets/index-template.json" -o /dev/null || { say warn "cannot install the index template at $base"; return 1; }
+  have=$(req "$base/_index_template/logs" | jq -r '.index_templates[0].index_template._meta.schema // empty' 2>/dev/null)
+  [[ "$have" == "$want" ]] && req -f "$base/_ingest/pipeline/logs-ecs" -o /dev/null && return 0
+  # The template first: the shipper names the pipeline in every request, so no logs-* index can be
+  # created before the pipeline exists, and by then the template does too.
+  req -f -XPUT "$base/_index_template/logs" -d @"$assets/index-template.json" -o /dev/null || { warn_once "cannot install the index template at $base"; return 1; }
+  req -f -XPUT "$base/_ingest/pipeline/logs-ecs" -d @"$assets/ingest-pipeline.json" -o /dev/null || { warn_once "cannot install the ingest pipeline at $base"; return 1; }
+  warned=
   say info "installed ingest pipeline logs-ecs and index template logs (schema $want) at $base"
 }
 
