@@ -8,12 +8,16 @@
  *      `docker logs` still shows them all (Docker 20.10's dual logging).
  *   5. Outage: 10,000 lines paced over ~20 s; OpenSearch is stopped for 20 s in the middle: the writer is
  *      not slowed, the shipper spills to disk, and every line arrives once OpenSearch is back.
- *   6. Retention: a shipper restarted with a 30 s retention deletes an expired logs-* index.
+ *   6. Restart: the shipper restarted while the search tier is gone keeps its disk queue; a fresh, empty
+ *      OpenSearch takes over and gets the template before any index; lines written while the shipper
+ *      restarts are counted; a container cannot start when nothing listens at all.
+ *   7. Retention: a shipper restarted with a 30 s retention deletes an expired logs-* index.
  * Everything it creates carries the run labels and is removed at the end (and on Ctrl-C).
  *
  *   REFSTACK_IMAGE_PREFIX=refstack-search node --import tsx services/log-shipper/prove.ts [--build]
  */
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -99,8 +103,8 @@ async function main(): Promise<void> {
 
   // 1. OpenSearch
   step('OpenSearch: start to green');
-  const os = await create({
-    name: `rs-search-opensearch-${runId.slice(-6)}`,
+  const osOptions = (name: string): Docker.ContainerCreateOptions => ({
+    name,
     Image: imageRef('opensearch'),
     ExposedPorts: { '9200/tcp': {} },
     HostConfig: {
@@ -109,6 +113,7 @@ async function main(): Promise<void> {
     },
     NetworkingConfig: { EndpointsConfig: { [network.name]: { Aliases: ['opensearch'] } } },
   });
+  let os = await create(osOptions(`rs-search-opensearch-${runId.slice(-6)}`));
   let started = performance.now();
   await os.start();
   // Docker gives a published port a new host port at every start: re-read it after a restart.
@@ -122,17 +127,19 @@ async function main(): Promise<void> {
   step('log shipper: start, index template and pipeline installed');
   const volume = `rs-search-shipper-${runId.slice(-6)}`;
   await d.createVolume({ Name: volume, Labels: labels });
+  // A fixed host port, as `refstack up` has: the logging driver of a running container keeps the
+  // address it was given, so a restarted shipper must come back on the same port.
+  const shipperPort = await freePort();
   const shipperOptions = (env: string[]): Docker.ContainerCreateOptions => ({
     Image: imageRef('log-shipper'),
     Env: ['SEARCH_HOST=opensearch', 'SEARCH_PORT=9200', ...env],
     ExposedPorts: { '5140/tcp': {} },
-    HostConfig: { PortBindings: { '5140/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] }, Binds: [`${volume}:/var/lib/log-shipper`], Memory: 256 * 1024 * 1024 },
+    HostConfig: { PortBindings: { '5140/tcp': [{ HostIp: '127.0.0.1', HostPort: String(shipperPort) }] }, Binds: [`${volume}:/var/lib/log-shipper`], Memory: 256 * 1024 * 1024 },
     NetworkingConfig: { EndpointsConfig: { [network.name]: { Aliases: ['log-shipper'] } } },
   });
   let shipper = await create({ name: `rs-search-shipper-${runId.slice(-6)}`, ...shipperOptions(['MAINTAIN_INTERVAL_S=5']) });
   started = performance.now();
   await shipper.start();
-  const shipperPort = await hostPort(shipper, '5140/tcp');
   await until('index template installed', 60_000, async () => (await json(`${search}/_index_template/logs`)).index_templates?.length > 0 || undefined);
   await until('shipper healthy', 60_000, async () => ((await shipper.inspect()).State.Health?.Status === 'healthy') || undefined, 500);
   record('shipper.start_to_healthy_seconds', seconds(started), 's', 'template installed, TCP 5140 accepting');
@@ -174,8 +181,8 @@ async function main(): Promise<void> {
   // 4. Burst
   step(`burst: ${LINES} lines as fast as bash writes them`);
   const burstBatch = `burst-${runId.slice(-6)}`;
-  const ecsLoop = (batch: string, pace: string) =>
-    `for ((i = 1; i <= ${LINES}; i++)); do t=$EPOCHREALTIME; printf '{"@timestamp":"%(%FT%T)T.%sZ","log.level":"info","service.name":"${batch.split('-')[0]}","message":"line %d","event":{"id":"${batch}-%d"},"labels":{"batch":"${batch}"}}\\n' "\${t%.*}" "\${t#*.}" $i $i; ${pace} done`;
+  const ecsLoop = (batch: string, pace: string, lines = LINES) =>
+    `for ((i = 1; i <= ${lines}; i++)); do t=$EPOCHREALTIME; printf '{"@timestamp":"%(%FT%T)T.%sZ","log.level":"info","service.name":"${batch.split('-')[0]}","message":"line %d","event":{"id":"${batch}-%d"},"labels":{"batch":"${batch}"}}\\n' "\${t%.*}" "\${t#*.}" $i $i; ${pace} done`;
   started = performance.now();
   const burst = await emitter('burst', ecsLoop(burstBatch, ''));
   await burst.wait();
@@ -225,7 +232,49 @@ async function main(): Promise<void> {
   record('outage.lines_lost', LINES - outageTally.distinct, 'lines');
   record('outage.duplicates', outageTally.docs - outageTally.distinct, 'docs');
 
-  // 6. Retention
+  // 6. The shipper restarted while the search tier is gone; a fresh, empty one takes its place
+  step('shipper restarted (SIGTERM, 10 s grace) while the search tier is gone; a fresh, empty OpenSearch replaces it');
+  const restartA = `restart-a-${runId.slice(-6)}`;
+  const restartB = `restart-b-${runId.slice(-6)}`;
+  await os.remove({ force: true, v: true });
+  const queued = await emitter('restart', ecsLoop(restartA, '', 3_000));
+  await queued.wait();
+  await sleep(2_000);
+  const across = await emitter('restart', ecsLoop(restartB, 'sleep 0.01;', 1_000));
+  await sleep(3_000);
+  const restartAt = performance.now();
+  await shipper.restart({ t: 10 });
+  await until('shipper healthy after restart', 60_000, async () => ((await shipper.inspect()).State.Health?.Status === 'healthy') || undefined, 250);
+  record('restart.shipper_restart_to_healthy_seconds', seconds(restartAt), 's');
+  await across.wait();
+  os = await create(osOptions(`rs-search-opensearch2-${runId.slice(-6)}`));
+  await os.start();
+  search = `http://127.0.0.1:${await hostPort(os, '9200/tcp')}`;
+  await until('the fresh OpenSearch green', 240_000, green, 250);
+  const drainStart = performance.now();
+  const queuedA = await until('lines queued before the restart arrived', 120_000, async () => {
+    const n = (await tally(search, 'logs-restart-*', restartA).catch(() => ({ docs: 0, distinct: 0 })));
+    return n.docs >= 3_000 ? n : undefined;
+  }, 500).catch(() => tally(search, 'logs-restart-*', restartA));
+  record('restart.queued_before_lost', 3_000 - queuedA.distinct, 'of 3000', `in the shipper's disk queue when it restarted; polled ${seconds(drainStart)} s after green`);
+  const mapping = (await json(`${search}/logs-restart-*/_mapping`)) as Record<string, { mappings: { properties: Record<string, any> } }>;
+  const settings = (await json(`${search}/logs-restart-*/_settings`)) as Record<string, { settings: { index: { default_pipeline?: string } } }>;
+  const first = Object.keys(mapping)[0]!;
+  record('restart.fresh_tier_index_mapped_by_template', `${settings[first]!.settings.index.default_pipeline === 'logs-ecs' && mapping[first]!.mappings.properties.event?.properties?.id?.type === 'keyword'}`, '', 'no index was auto-created before the template and pipeline were installed');
+  record('restart.queued_before_duplicates', queuedA.docs - queuedA.distinct, 'docs');
+  await sleep(5_000);
+  const acrossB = await tally(search, 'logs-restart-*', restartB);
+  const acrossLogs = execFileSync('docker', ['logs', across.id], { maxBuffer: 64 << 20 }).toString().split('\n').filter(Boolean).length;
+  record('restart.written_across_restart_lost', 1_000 - acrossB.distinct, 'of 1000', `written at ~100 lines/s while the shipper restarted; docker logs still has ${acrossLogs}`);
+  const deadLetters = await count('logs-deadletter-*', { match_all: {} }).catch(() => 0);
+  const errors = execFileSync('docker', ['exec', shipper.id, 'bash', '-c', 'cd /var/lib/log-shipper; for f in es-errors.log rejected.log; do [ -f $f ] && echo "$f: $(grep -c . $f) lines" && head -c 1500 $f; done; true']).toString().trim();
+  record('restart.dead_letters', deadLetters, 'docs');
+  if (errors) console.log(`    shipper error files:\n${errors.split('\n').map((l) => `      ${l}`).join('\n')}`);
+  const refused = await d.createContainer({ Image: base.ref, Cmd: ['true'], Labels: labels, HostConfig: { NetworkMode: network.name, LogConfig: { Type: 'syslog', Config: { 'syslog-address': `tcp://127.0.0.1:${await freePort()}`, 'syslog-format': 'rfc5424micro', tag: 'nobody' } } } });
+  const refusal = await refused.start().then(() => 'started', (error: Error) => error.message.replace(/\s+/g, ' ').slice(0, 160));
+  record('restart.start_without_listener', refusal, '', 'a container whose syslog address has no listener at all');
+
+  // 7. Retention
   step(`retention: shipper restarted with RETENTION_SECONDS=${RETENTION_S}, an expired index is deleted`);
   await shipper.stop({ t: 10 });
   await shipper.remove();
@@ -245,7 +294,7 @@ async function main(): Promise<void> {
   const shipperLog = execFileSync('docker', ['logs', shipper.id]).toString().split('\n').filter((l) => l.includes('retention')).slice(0, 5);
   console.log(shipperLog.map((l) => `    ${l}`).join('\n'));
 
-  record('opensearch.rss_mib_after', rssMiB(os.id), 'MiB', 'after the burst, the outage and a restart');
+  record('opensearch.rss_mib_after', rssMiB(os.id), 'MiB', 'the fresh node, after the restart backlog and retention');
   record('shipper.rss_mib', rssMiB(shipper.id), 'MiB', 'all processes of the container');
 }
 
@@ -256,6 +305,18 @@ async function tally(search: string, index: string, batch: string): Promise<{ do
   const docs: number = r.hits.total.value;
   const extra = (r.aggregations.repeated.buckets as Array<{ doc_count: number }>).reduce((sum, b) => sum + b.doc_count - 1, 0);
   return { docs, distinct: docs - extra };
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
 }
 
 /** How long a container's command ran, from the engine's own start and finish times. */
