@@ -251,24 +251,24 @@ async function main(): Promise<void> {
   await os.start();
   search = `http://127.0.0.1:${await hostPort(os, '9200/tcp')}`;
   await until('the fresh OpenSearch green', 240_000, green, 250);
+  // Late is not lost: wait until every line arrived, or until the count has not moved for 30 s.
   const drainStart = performance.now();
-  const queuedA = await until('lines queued before the restart arrived', 120_000, async () => {
-    const n = (await tally(search, 'logs-restart-*', restartA).catch(() => ({ docs: 0, distinct: 0 })));
-    return n.docs >= 3_000 ? n : undefined;
-  }, 500).catch(() => tally(search, 'logs-restart-*', restartA));
-  record('restart.queued_before_lost', 3_000 - queuedA.distinct, 'of 3000', `in the shipper's disk queue when it restarted; polled ${seconds(drainStart)} s after green`);
+  const queuedA = await settled(() => tally(search, 'logs-restart-*', restartA), 3_000, 30_000, 300_000);
+  record('restart.queued_before_lost', 3_000 - queuedA.distinct, 'of 3000', `in the shipper's disk queue when it restarted; settled ${seconds(drainStart)} s after green`);
   const mapping = (await json(`${search}/logs-restart-*/_mapping`)) as Record<string, { mappings: { properties: Record<string, any> } }>;
   const settings = (await json(`${search}/logs-restart-*/_settings`)) as Record<string, { settings: { index: { default_pipeline?: string } } }>;
   const first = Object.keys(mapping)[0]!;
   record('restart.fresh_tier_index_mapped_by_template', `${settings[first]!.settings.index.default_pipeline === 'logs-ecs' && mapping[first]!.mappings.properties.event?.properties?.id?.type === 'keyword'}`, '', 'no index was auto-created before the template and pipeline were installed');
   record('restart.queued_before_duplicates', queuedA.docs - queuedA.distinct, 'docs');
-  await sleep(5_000);
-  const acrossB = await tally(search, 'logs-restart-*', restartB);
+  const acrossB = await settled(() => tally(search, 'logs-restart-*', restartB), 1_000, 30_000, 120_000);
   const acrossLogs = execFileSync('docker', ['logs', across.id], { maxBuffer: 64 << 20 }).toString().split('\n').filter(Boolean).length;
   record('restart.written_across_restart_lost', 1_000 - acrossB.distinct, 'of 1000', `written at ~100 lines/s while the shipper restarted; docker logs still has ${acrossLogs}`);
   const deadLetters = await count('logs-deadletter-*', { match_all: {} }).catch(() => 0);
   const errors = execFileSync('docker', ['exec', shipper.id, 'bash', '-c', 'cd /var/lib/log-shipper; for f in es-errors.log rejected.log; do [ -f $f ] && echo "$f: $(grep -c . $f) lines" && head -c 1500 $f; done; true']).toString().trim();
   record('restart.dead_letters', deadLetters, 'docs');
+  const tail = execFileSync('docker', ['logs', '--tail', '400', shipper.id], { stdio: ['ignore', 'pipe', 'pipe'] }).toString().split('\n')
+    .filter((l) => /resumed|suspended|re-starting|installed|cannot|lost|discard/.test(l) && !/checkConn/.test(l)).slice(-8);
+  console.log(`    shipper log, restart phase:\n${tail.map((l) => `      ${l.slice(0, 220)}`).join('\n')}`);
   if (errors) console.log(`    shipper error files:\n${errors.split('\n').map((l) => `      ${l}`).join('\n')}`);
   const refused = await d.createContainer({ Image: base.ref, Cmd: ['true'], Labels: labels, HostConfig: { NetworkMode: network.name, LogConfig: { Type: 'syslog', Config: { 'syslog-address': `tcp://127.0.0.1:${await freePort()}`, 'syslog-format': 'rfc5424micro', tag: 'nobody' } } } });
   const refusal = await refused.start().then(() => 'started', (error: Error) => error.message.replace(/\s+/g, ' ').slice(0, 160));
@@ -305,6 +305,24 @@ async function tally(search: string, index: string, batch: string): Promise<{ do
   const docs: number = r.hits.total.value;
   const extra = (r.aggregations.repeated.buckets as Array<{ doc_count: number }>).reduce((sum, b) => sum + b.doc_count - 1, 0);
   return { docs, distinct: docs - extra };
+}
+
+/** Polls a batch's tally until `want` documents are there or the count has not changed for `quietMs`. */
+async function settled(probe: () => Promise<{ docs: number; distinct: number }>, want: number, quietMs: number, timeoutMs: number): Promise<{ docs: number; distinct: number }> {
+  const deadline = Date.now() + timeoutMs;
+  let last = { docs: -1, distinct: -1 };
+  let since = Date.now();
+  for (;;) {
+    const now = await probe().catch(() => ({ docs: 0, distinct: 0 }));
+    if (now.distinct >= want) return now;
+    if (now.docs !== last.docs) {
+      last = now;
+      since = Date.now();
+    } else if ((now.docs > 0 && Date.now() - since >= quietMs) || Date.now() > deadline) {
+      return now;
+    }
+    await sleep(1_000);
+  }
 }
 
 /** A TCP port free on 127.0.0.1 right now. */
