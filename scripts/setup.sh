@@ -59,6 +59,12 @@ else
   say "npm dependencies up to date"
 fi
 
-# 4. Images (only those whose folder changed), then the full check
+# 4. Docker Compose v2 (a CLI plugin built from the Go module proxy, cached by content hash) when missing
+if ! docker compose version >/dev/null 2>&1; then
+  say "docker compose missing: building the Compose v2 plugin from the Go module proxy (about 2 min cold)"
+  node --import tsx src/core/tools/cli.ts build docker-compose >/dev/null
+fi
+
+# 5. Images (only those whose folder changed), then the full check
 node bin/refstack.js images build
 node bin/refstack.js doctor
