@@ -27,7 +27,7 @@ import { createNetwork } from '../../src/core/docker/network.ts';
 import { removeRun } from '../../src/core/docker/cleanup.ts';
 import { resolveBase } from '../../src/core/images/base.ts';
 import { imageRef } from '../../src/core/images/catalog.ts';
-import { REPORTS_DIR, ROOT } from '../../src/paths.ts';
+import { REPORTS_DIR, ROOT } from '../../src/core/paths.ts';
 
 const LINES = 10_000;
 const OUTAGE_S = 20;
