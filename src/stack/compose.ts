@@ -67,7 +67,7 @@ export function renderCompose(profile: ProfileName): Map<string, string> {
     for (const m of o.HostConfig?.Mounts ?? []) if (m.Source) volumes.add(m.Source);
     const host = o.HostConfig ?? {};
     const ports = Object.entries(host.PortBindings ?? {}).flatMap(([containerPort, bindings]) =>
-      (bindings as Array<{ HostIp: string; HostPort: string }>).map((b) => `${b.HostIp}:${b.HostPort ? `${b.HostPort}:` : ''}${containerPort.replace('/tcp', '')}`),
+      (bindings as Array<{ HostIp: string; HostPort: string }>).map((b) => `${b.HostIp}:${b.HostPort}:${containerPort.replace('/tcp', '')}`),
     );
     const health = o.Healthcheck!;
     const seconds = (ns: number | undefined) => `${(ns ?? 0) / 1e9}s`;
