@@ -213,7 +213,9 @@ export const CATALOG: readonly ToolSpec[] = [
     version: 'v0.9.0',
     kind: 'go-install',
     binaries: [{ name: 'metrics-server', pkg: 'sigs.k8s.io/metrics-server/cmd/metrics-server' }],
-    smoke: { bin: 'metrics-server', args: ['--help'], expect: 'metrics' },
+    // It reports k8s.io/component-base's version (unstamped: v0.0.0-master+$Format:%H$).
+    ldflags: [X('k8s.io/component-base/version.gitVersion', 'v0.9.0'), X('k8s.io/component-base/version.gitTreeState', 'archive'), X('k8s.io/component-base/version.buildDate', '{buildDate}')],
+    smoke: { bin: 'metrics-server', args: ['--version'], expect: 'v0.9.0' },
   },
   {
     name: 'jaeger',
