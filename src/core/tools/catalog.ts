@@ -213,8 +213,8 @@ export const CATALOG: readonly ToolSpec[] = [
     version: 'v0.9.0',
     kind: 'go-install',
     binaries: [{ name: 'metrics-server', pkg: 'sigs.k8s.io/metrics-server/cmd/metrics-server' }],
-    // It reports k8s.io/component-base's version (unstamped: v0.0.0-master+$Format:%H$).
-    ldflags: [X('k8s.io/component-base/version.gitVersion', 'v0.9.0'), X('k8s.io/component-base/version.gitTreeState', 'archive'), X('k8s.io/component-base/version.buildDate', '{buildDate}')],
+    // --version prints k8s.io/client-go/pkg/version (its Makefile's PKG); unstamped: v0.0.0-master+$Format:%H$.
+    ldflags: [X('k8s.io/client-go/pkg/version.gitVersion', 'v0.9.0'), X('k8s.io/client-go/pkg/version.gitTreeState', 'archive'), X('k8s.io/client-go/pkg/version.buildDate', '{buildDate}')],
     smoke: { bin: 'metrics-server', args: ['--version'], expect: 'v0.9.0' },
   },
   {
