@@ -225,7 +225,9 @@ export const CATALOG: readonly ToolSpec[] = [
     kind: 'scratch-module',
     binaries: [{ name: 'jaeger', pkg: 'github.com/jaegertracing/jaeger/cmd/jaeger' }],
     inheritReplaces: 'non-local',
-    smoke: { bin: 'jaeger', args: ['--help'], expect: 'jaeger' },
+    // What its Makefile (scripts/makefiles/BuildInfo.mk) stamps; the module's v1 tag is the version we know.
+    ldflags: [X('github.com/jaegertracing/jaeger/internal/version.latestVersion', 'v1.76.0'), X('github.com/jaegertracing/jaeger/internal/version.date', '{buildDate}')],
+    smoke: { bin: 'jaeger', args: ['version'], expect: 'v1.76.0' },
     notes: 'two UI ports bind all interfaces: publish on 127.0.0.1 only',
   },
   {
