@@ -361,6 +361,8 @@ function makeRunner(go: string, baseEnv: NodeJS.ProcessEnv, logPath: string, p: 
         });
         child.on('close', (code, signal) => {
           clearInterval(timer);
+          // `go mod download -json` reports its errors inside the JSON on stdout.
+          if (code !== 0 && o.stdout) for (const m of stdout.matchAll(/"Error": "((?:[^"\\]|\\.)*)"/g)) for (const l of (JSON.parse(`"${m[1]}"`) as string).split('\n')) remember(l);
           if (code === 0) resolve({ stdout });
           else reject(new Error(`${cmd} failed (${signal ? `signal ${signal}` : `exit ${code}`})`));
         });

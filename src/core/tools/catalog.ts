@@ -213,7 +213,9 @@ export const CATALOG: readonly ToolSpec[] = [
     version: 'v0.9.0',
     kind: 'go-install',
     binaries: [{ name: 'metrics-server', pkg: 'sigs.k8s.io/metrics-server/cmd/metrics-server' }],
-    smoke: { bin: 'metrics-server', args: ['--help'], expect: 'metrics' },
+    // --version prints k8s.io/client-go/pkg/version (its Makefile's PKG); unstamped: v0.0.0-master+$Format:%H$.
+    ldflags: [X('k8s.io/client-go/pkg/version.gitVersion', 'v0.9.0'), X('k8s.io/client-go/pkg/version.gitTreeState', 'archive'), X('k8s.io/client-go/pkg/version.buildDate', '{buildDate}')],
+    smoke: { bin: 'metrics-server', args: ['--version'], expect: 'v0.9.0' },
   },
   {
     name: 'jaeger',
@@ -223,7 +225,9 @@ export const CATALOG: readonly ToolSpec[] = [
     kind: 'scratch-module',
     binaries: [{ name: 'jaeger', pkg: 'github.com/jaegertracing/jaeger/cmd/jaeger' }],
     inheritReplaces: 'non-local',
-    smoke: { bin: 'jaeger', args: ['--help'], expect: 'jaeger' },
+    // What its Makefile (scripts/makefiles/BuildInfo.mk) stamps; the module's v1 tag is the version we know.
+    ldflags: [X('github.com/jaegertracing/jaeger/internal/version.latestVersion', 'v1.76.0'), X('github.com/jaegertracing/jaeger/internal/version.date', '{buildDate}')],
+    smoke: { bin: 'jaeger', args: ['version'], expect: 'v1.76.0' },
     notes: 'two UI ports bind all interfaces: publish on 127.0.0.1 only',
   },
   {

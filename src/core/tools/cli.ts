@@ -1,7 +1,7 @@
 // node --import tsx src/core/tools/cli.ts build <name…|all> [--force] | list [--json] | path <name> [binary] | stage <dir> <tool[:bins]>…
 // Progress goes to stderr; stdout carries only the answer (paths, JSON), so `$(… path kwok)` works.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { CATALOG, getTool, validateCatalog } from './catalog.ts';
 import { ensureTool, toolDir, toolsCacheRoot, ToolBuildError, type ToolManifest } from './build.ts';
 import { parseStageRequest, stageTools } from './stage.ts';
@@ -12,6 +12,7 @@ const USAGE = `usage: node --import tsx src/core/tools/cli.ts <command>
   list [--json]                 the catalog: version, recipe kind, binaries, cached or not
   path <name> [binary]          the tool's directory (or one binary's path), building it first when needed
   stage <dir> <tool[:bin,…]>…   fill a build context folder: <dir>/bin/*, <dir>/share/<tool>/, <dir>/tools.json
+  prune [--dry-run]             remove cached builds that no catalog recipe (at this Go version) names any more
   kubeconform-schemas <openapi-v2.json> <out-dir> <k8s-version>
                                 kubeconform's local schema layout from an API server's /openapi/v2
 cache: ${toolsCacheRoot()}`;
@@ -102,6 +103,22 @@ async function main(argv: string[]): Promise<number> {
         if (!(e instanceof ToolBuildError)) process.stderr.write(`${(e as Error).message}\n`);
         return 1;
       }
+    }
+    case 'prune': {
+      const keep = new Set(CATALOG.map((t) => basename(toolDir(t.name))));
+      const root = toolsCacheRoot();
+      let entries: string[] = [];
+      try {
+        entries = readdirSync(root);
+      } catch {
+        return 0;
+      }
+      for (const e of entries) {
+        if (e.startsWith('.') || e === 'logs' || keep.has(e)) continue;
+        process.stdout.write(`${flags.has('--dry-run') ? 'would remove' : 'removed'} ${join(root, e)}\n`);
+        if (!flags.has('--dry-run')) rmSync(join(root, e), { recursive: true, force: true });
+      }
+      return 0;
     }
     case 'kubeconform-schemas': {
       const [input, out, version] = args;

@@ -201,14 +201,16 @@ export function renderScratchGoMod(opts: {
 /** Hints for a failed build, chosen from its output. Always ends with the generic next steps. */
 export function failureHints(output: string, logPath: string): string[] {
   const hints: string[] = [];
-  const has = (re: RegExp): boolean => re.test(output);
+  const text = output.replace(/\s+/g, ' '); // go wraps its messages over several lines
+  const has = (re: RegExp): boolean => re.test(text);
+  const notServed = has(/410 Gone|404 Not Found|403 Forbidden|module version is not available|unknown revision|invalid version|no matching versions|not found: /);
   if (has(/requires go >= |go: updates to go\.mod needed|toolchain not available|go\.mod requires go/)) {
     hints.push('The module needs a newer Go than the one on PATH (GOTOOLCHAIN=local is set on purpose): install that Go, or pin an older version in src/core/tools/catalog.ts.');
   }
-  if (has(/dial tcp|i\/o timeout|TLS handshake|connection refused|no such host|proxy\.golang\.org/)) {
+  if (!notServed && has(/dial tcp|i\/o timeout|TLS handshake|connection refused|no such host|connection reset/)) {
     hints.push('The Go module proxy could not be reached: check `go env GOPROXY` and the network, then run the same command again (downloads resume from the module cache).');
   }
-  if (has(/410 Gone|404 Not Found|unknown revision|invalid version/)) {
+  if (notServed) {
     hints.push('The proxy does not serve that module version: check it with `go list -m -versions <module>` and fix the version in the catalog.');
   }
   if (has(/contains one or more replace directives|contains one or more exclude directives|must not contain directives that would cause it to be interpreted differently/)) {

@@ -85,7 +85,11 @@ describe('ldflags and binary names', () => {
 describe('failure hints', () => {
   it('recognise common causes and always point at the log and the retry', () => {
     expect(failureHints('go: github.com/x@v1: reading https://proxy.golang.org/...: dial tcp: i/o timeout', '/l').join('\n')).toMatch(/proxy could not be reached/);
-    expect(failureHints('The go.mod file for the module providing named packages contains one or more exclude directives.', '/l').join('\n')).toMatch(/module-copy/);
+    expect(failureHints('The go.mod file for the module providing named packages contains one or\n\tmore exclude directives.', '/l').join('\n')).toMatch(/module-copy/);
+    const notServed = failureHints('reading https://proxy.golang.org/github.com/yannh/kubeconform/@v/v0.8.99.info: 404 Not Found', '/l').join('\n');
+    expect(notServed).toMatch(/does not serve that module version/);
+    expect(notServed).not.toMatch(/could not be reached/);
+    expect(failureHints('v0.8.99.info: 403 Forbidden server response: This module version is not available.', '/l').join('\n')).toMatch(/does not serve/);
     expect(failureHints('go: module example.com/x@v1 requires go >= 1.27', '/l').join('\n')).toMatch(/newer Go/);
     expect(failureHints('/usr/local/go/pkg/tool/linux_amd64/link: signal: killed', '/l').join('\n')).toMatch(/memory/);
     const generic = failureHints('something else', '/tmp/x.log');
