@@ -55,7 +55,9 @@ function promiseEnv(profile: Profile): Record<string, string> {
   return Object.fromEntries((Object.keys(PROMISE_ENV) as Array<keyof TimingPromises>).map((k) => [PROMISE_ENV[k], String(values[k])]));
 }
 
-const readyProbe = (port: number) => `node -e "fetch('http://127.0.0.1:${port}/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"`;
+/** GET /readyz with bash's /dev/tcp: a health check that starts no Node process (dozens run every few seconds). */
+const readyProbe = (port: number) =>
+  `bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port} && printf "GET /readyz HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n" >&3 && head -n 1 <&3 | grep -q " 200 "'`;
 const BACKENDS = [haproxy.name, sentinel.name, rabbitmq.name];
 
 /**
