@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { checkArtefacts } from '../../../monitoring/generate.ts';
-import { production, test as testProfile } from '../../../monitoring/lib/profiles.ts';
 import { num } from '../../../monitoring/lib/promql.ts';
 import { allAlertRules, components } from '../../../monitoring/mixin.ts';
+import { profile } from '../../../src/core/profiles.ts';
 import { targets } from '../../../src/core/targets.ts';
+import { checkArtefacts } from '../../../src/env/artefacts.ts';
+
+const production = profile('production').monitoring;
+const testProfile = profile('test').monitoring;
 
 /** The plan's alert table (phase12-plan.md, "Alert Rules"), with the alert that implements each line. */
 const PLAN_TABLE = [
@@ -23,9 +26,9 @@ const PLAN_TABLE = [
 ] as const;
 
 describe('monitoring mixin: alert rules generated from src/core/targets.ts', () => {
-  it('the committed artefacts under monitoring/ are what monitoring/generate.ts writes now', () => {
+  it('the committed artefacts (monitoring/generated, RUNBOOKS.md, compose files) are what `refstack generate` writes now', () => {
     const s = checkArtefacts();
-    expect({ stale: s.stale, missing: s.missing, extra: s.extra }, 'run: npx tsx monitoring/generate.ts').toEqual({ stale: [], missing: [], extra: [] });
+    expect({ stale: s.stale, missing: s.missing, extra: s.extra }, 'run: node bin/refstack.js generate').toEqual({ stale: [], missing: [], extra: [] });
   });
 
   it('every line of the plan\'s alert table is a rule with its severity and its threshold from targets.ts', () => {
@@ -57,7 +60,7 @@ describe('monitoring mixin: alert rules generated from src/core/targets.ts', () 
 
   it('every alert has a severity, a family, summary, description, runbook and a firing and a boundary test', () => {
     const names = new Set<string>();
-    for (const component of components) {
+    for (const component of components()) {
       for (const definition of component.alerts) {
         const rule = definition.rule(production);
         expect(names.has(rule.alert), `${rule.alert} defined twice`).toBe(false);
