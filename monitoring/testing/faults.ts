@@ -2,7 +2,7 @@ import amqp from 'amqplib';
 import pg from 'pg';
 import { EXCHANGE } from '../../sample-app/src/shared/amqp.ts';
 import { apiClient, type ApiClient } from '../../services/sample-app/client.ts';
-import type { StackHandle } from '../../src/core/spec.ts';
+import type { InstanceHandle, StackHandle } from '../../src/core/spec.ts';
 
 /**
  * Faults and fixtures the live alert suite injects through the stack's own interfaces: the API's fault
@@ -89,3 +89,29 @@ export class LockPulses {
     await this.loop;
   }
 }
+
+/**
+ * Freezes one Postgres process of a member with SIGSTOP, found by its process title (`postgres: …
+ * <title>`); the returned undo sends SIGCONT. The postmaster does not notice a stopped child.
+ */
+async function freezePostgresProcess(member: InstanceHandle, title: string): Promise<() => Promise<void>> {
+  const find = `for d in /proc/[0-9]*; do case "$(tr '\\0' ' ' < $d/cmdline 2>/dev/null)" in 'postgres: '*'${title}'*) echo \${d#/proc/};; esac; done`;
+  const pid = (await member.sh(find)).trim();
+  if (!/^\d+$/.test(pid)) throw new Error(`${member.name}: no single "${title}" process found (got "${pid}"): is it a streaming replica?`);
+  await member.sh(`kill -STOP ${pid}`);
+  return async () => void (await member.sh(`kill -CONT ${pid}`));
+}
+
+/**
+ * Pauses WAL replay on a Patroni replica: its startup (recovery) process is stopped, WAL keeps arriving
+ * and being flushed, nothing is replayed. pg_wal_replay_pause() would not hold: Patroni resumes paused
+ * replay on PostgreSQL 14+ in every HA loop unless the cluster is in maintenance mode
+ * (patroni/postgresql/__init__.py, handle_parameter_change).
+ */
+export const pauseReplay = (member: InstanceHandle) => freezePostgresProcess(member, 'startup recovering');
+
+/**
+ * Kills a replica's WAL stream without a sign: its WAL receiver is stopped, so nothing more arrives,
+ * the receiver still says "streaming", and everything received is replayed (received = replayed).
+ */
+export const silenceWalStream = (member: InstanceHandle) => freezePostgresProcess(member, 'walreceiver');
