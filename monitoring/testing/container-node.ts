@@ -39,8 +39,9 @@ export function memoryScenario(node: InstanceHandle, level: 'high' | 'critical')
 
 /** The node's tmpfs filled to `ratio`; the critical one must inhibit the high one of the same filesystem. */
 export function diskScenario(node: InstanceHandle, level: 'high' | 'critical'): AlertScenario {
-  const ratio = level === 'high' ? t.diskHighRatio + 0.06 : t.diskCriticalRatio + 0.04;
-  const mib = Math.ceil(NODE_DISK.mib * ratio);
+  const ratio = level === 'high' ? t.diskHighRatio + 0.06 : t.diskCriticalRatio + 0.03;
+  // Whole MiB, rounded: 13 of 16 MiB (81 %) and 15 of 16 MiB (94 %), never the whole filesystem.
+  const mib = Math.round(NODE_DISK.mib * ratio);
   return {
     fault: `the container node's ${NODE_DISK.mib} MiB ${NODE_DISK.mountpoint} filled to ${Math.round((mib / NODE_DISK.mib) * 100)} %`,
     fires: [level === 'high' ? 'DiskUsageHigh' : 'DiskUsageCritical'],

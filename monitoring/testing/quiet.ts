@@ -1,6 +1,8 @@
 import { sleep } from '../../src/core/poll.ts';
 import { detail } from '../../src/core/progress.ts';
 import type { AlertRule } from '../../src/core/monitoring.ts';
+import { targets } from '../../src/core/targets.ts';
+import type { Outcome } from './load.ts';
 import type { Monitoring, Sample } from './observe.ts';
 
 /** The families whose alerts describe the machine itself: CPU, memory, disk. */
@@ -29,7 +31,7 @@ export async function hostConditions(monitoring: Monitoring, rules: ReadonlyMap<
     active.map(async (a) => {
       const rule = rules.get(a.metric.alertname!)!;
       const values: Sample[] = await monitoring.query(rule.expr).catch(() => []);
-      const mine = values.find((v) => Object.entries(v.metric).every(([k, val]) => a.metric[k] === val));
+      const mine = values.find((v) => Object.entries(v.metric).every(([k, val]) => k === '__name__' || a.metric[k] === val));
       return `${key(a.metric)} ${a.metric.alertstate} = ${mine ? Number(mine.value[1]).toFixed(3) : '?'}`;
     }),
   );
@@ -63,4 +65,45 @@ export async function watchQuiet(monitoring: Monitoring, rules: ReadonlyMap<stri
   }
   for (const e of await monitoring.notifications(from)) if (e.status === 'firing') (isHostCondition(e.labels, rules) ? host : falseAlerts).add(key(e.labels));
   return { falseAlerts: [...falseAlerts].sort(), hostConditions: [...host].sort(), samples };
+}
+
+/** The worst share of bad requests in any `windowMs` sliding window between `from` and `to` (performance.now() times). */
+export function worstShare(outcomes: readonly Outcome[], from: number, to: number, windowMs: number, isBad: (o: Outcome) => boolean): number {
+  const inside = outcomes.filter((o) => o.endedAt >= from && o.endedAt <= to).sort((a, b) => a.endedAt - b.endedAt);
+  let worst = 0;
+  let start = 0;
+  let bad = 0;
+  for (let end = 0; end < inside.length; end++) {
+    if (isBad(inside[end]!)) bad += 1;
+    while (inside[end]!.endedAt - inside[start]!.endedAt > windowMs) if (isBad(inside[start++]!)) bad -= 1;
+    const count = end - start + 1;
+    // A share from a handful of requests says nothing.
+    if (count >= 20) worst = Math.max(worst, bad / count);
+  }
+  return worst;
+}
+
+/**
+ * What the suite's own clients saw of the API during a window, per alert family they can confirm: the
+ * worst share of slow or failed requests in any 10 s window (the test profile's longest burn window),
+ * and the budget that share is judged by (src/core/targets.ts). An alert of such a family is true when
+ * the clients saw the same thing: an API really slowed down by a machine busy with other work is not
+ * a false page. Returns family → evidence, for the families the clients confirm.
+ */
+export function confirmedByClients(outcomes: readonly Outcome[], from: number, to: number): Map<string, string> {
+  const windowMs = 10_000;
+  const slowBound = targets.plan.apiLatencyP95Ms;
+  const latencyBudget = 1 - targets.alertRules.apiLatencyQuantile;
+  const failed = (o: Outcome) => o.status === 0 || o.status >= 500;
+  const checks: Array<{ families: string[]; share: number; budget: number; what: string }> = [
+    { families: ['slo-latency'], share: worstShare(outcomes, from, to, windowMs, (o) => o.ms > slowBound), budget: latencyBudget, what: `slower than ${slowBound} ms` },
+    { families: ['api-latency'], share: worstShare(outcomes, from, to, windowMs, (o) => o.ms > targets.alertRules.apiLatencyHighSeconds * 1000), budget: latencyBudget, what: `slower than ${targets.alertRules.apiLatencyHighSeconds} s` },
+    { families: ['slo-availability', 'api-errors'], share: worstShare(outcomes, from, to, windowMs, failed), budget: 1 - targets.plan.availability, what: 'failed or 5xx' },
+  ];
+  const confirmed = new Map<string, string>();
+  for (const c of checks) {
+    if (c.share <= c.budget) continue;
+    for (const f of c.families) confirmed.set(f, `clients saw ${(c.share * 100).toFixed(1)} % of requests ${c.what} in a 10 s window (budget ${(c.budget * 100).toFixed(2)} %)`);
+  }
+  return confirmed;
 }

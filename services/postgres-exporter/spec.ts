@@ -22,5 +22,11 @@ export const postgresExporter: ServiceSpec = {
   }),
   ports: [{ name: 'metrics', container: PORT }],
   health: { command: tcpProbe(PORT) },
-  scrape: [{ job: POSTGRES_JOB, port: 'metrics', down: { severity: 'high', blind: "whether that Postgres member answers, its sessions, archiving and replication lag" } }],
+  scrape: [
+    {
+      job: POSTGRES_JOB,
+      port: 'metrics',
+      down: { severity: 'high', blind: 'whether that Postgres member answers, its sessions, archiving and replication lag', coveredBy: 'DatabaseDown' },
+    },
+  ],
 };

@@ -1,6 +1,7 @@
 import { targets } from '../../src/core/targets.ts';
 import { counter, gauge, num, series } from '../../monitoring/lib/promql.ts';
 import { POSTGRES_JOB } from '../prometheus/config.ts';
+import { scrapeDownExpr, scrapeDownFor } from '../prometheus/scrape-health.ts';
 import type { AlertDefinition, Component, MonitoringTiming, PromtoolCase, RecordingRule } from '../../src/core/monitoring.ts';
 
 const t = targets.alertRules;
@@ -21,13 +22,18 @@ function recordingRules(p: MonitoringTiming): RecordingRule[] {
   ];
 }
 
-function pgUp(name: string, pg: number): PromtoolCase {
+/** The exporter beside a member: scraped (`up`), and reaching its server (`pg_up`); null: no such series. */
+function pgUp(name: string, pg: number | null, scraped: number | null = 1): PromtoolCase {
+  const other = { instance: 'other', job: 'other' };
   return {
     name,
     interval: '1m',
-    inputSeries: [{ series: series('pg_up', EXPORTER), values: gauge(pg, MINUTES) }],
+    inputSeries: [
+      scraped === null ? { series: series('up', other), values: gauge(1, MINUTES) } : { series: series('up', EXPORTER), values: gauge(scraped, MINUTES) },
+      ...(pg === null ? [] : [{ series: series('pg_up', EXPORTER), values: gauge(pg, MINUTES) }]),
+    ],
     evalTime: `${MINUTES}m`,
-    expectLabels: EXPORTER,
+    expectLabels: scraped === null ? { job: POSTGRES_JOB } : EXPORTER,
   };
 }
 
@@ -36,15 +42,19 @@ const databaseDown: AlertDefinition = {
     alert: 'DatabaseDown',
     severity: 'high',
     family: 'database',
-    // Each member has its own exporter: pg_up 0 is that member's Postgres not answering. An exporter that
-    // cannot be scraped at all is the scrape-health family's PostgresScrapeDown.
-    expr: 'pg_up == 0',
-    for: p.forBySeverity.high,
+    // Each member has its own exporter: pg_up 0 is that member's Postgres not answering. A member whose
+    // machine is gone takes the exporter's scrape with it (it times out resolving and connecting before it
+    // can say pg_up 0), so up == 0 counts too, and so does no exporter at all: this is the postgres job's
+    // scrape-health alert as well (services/postgres-exporter/spec.ts, down.coveredBy).
+    expr: `pg_up == 0 or ${scrapeDownExpr(POSTGRES_JOB)}`,
+    // As every scrape-health alert: one slow scrape on a busy machine is not an outage.
+    for: scrapeDownFor(p, 'high'),
     summary: 'Database down',
-    description: 'postgres_exporter {{ $labels.instance }} cannot reach its PostgreSQL server.',
+    description: 'postgres_exporter {{ $labels.instance }} cannot reach its PostgreSQL server, or cannot be scraped at all.',
   }),
   tests: () => ({
     fires: pgUp('DatabaseDown fires when the exporter cannot connect', 0),
+    alsoFires: [pgUp('DatabaseDown fires when the exporter scrape fails', null, 0), pgUp('DatabaseDown fires when there is no exporter at all', null, null)],
     boundary: { ...pgUp('DatabaseDown stays quiet while the exporter connects', 1), expectLabels: null },
   }),
 };

@@ -7,6 +7,11 @@ const MINUTES = 30;
 /** Consecutive failed scrapes before a target counts as down: one slow scrape on a busy machine is not an outage. */
 export const SCRAPES_BEFORE_DOWN = 5;
 
+/** The expression every scrape-health alert has: a target of the job not answering, or no target at all. */
+export function scrapeDownExpr(job: string): string {
+  return `up{job="${job}"} == 0 or absent(up{job="${job}"})`;
+}
+
 /** `sample-api` → `SampleApiScrapeDown`. */
 export function scrapeDownAlert(job: string): string {
   return `${job.replace(/(^|[-_])([a-z0-9])/g, (_, _sep: string, c: string) => c.toUpperCase())}ScrapeDown`;
@@ -37,7 +42,7 @@ function scrapeDown(scrape: ScrapeSpec): AlertDefinition {
       alert,
       severity: down.severity,
       family: 'scrape',
-      expr: `up{job="${job}"} == 0 or absent(up{job="${job}"})`,
+      expr: scrapeDownExpr(job),
       for: scrapeDownFor(p, down.severity),
       summary: `Cannot scrape ${job}`,
       description: `Prometheus cannot scrape {{ $labels.instance }} of job ${job} (or has no ${job} target at all): nobody sees ${down.blind}.`,
@@ -53,10 +58,11 @@ function scrapeDown(scrape: ScrapeSpec): AlertDefinition {
 /**
  * The scrape-health family: one alert per scrape job of the stack (services' `scrape[].down` gives its
  * severity and what goes unseen), firing for each target whose scrapes fail and when the job has no
- * target at all. Prometheus' own job is left out: a Prometheus that is down alerts nobody.
+ * target at all. Prometheus' own job is left out (a Prometheus that is down alerts nobody), and so is
+ * a job whose service has its own alert on exactly that (`down.coveredBy`).
  */
 export function scrapeHealth(services: ReadonlyArray<{ spec: ServiceSpec }>): Component {
   const jobs = new Map<string, ScrapeSpec>();
-  for (const { spec } of services) for (const s of spec.scrape ?? []) if (!jobs.has(s.job)) jobs.set(s.job, s);
+  for (const { spec } of services) for (const s of spec.scrape ?? []) if (!jobs.has(s.job) && !s.down.coveredBy) jobs.set(s.job, s);
   return { name: 'scrape', recordingRules: () => [], alerts: [...jobs.values()].map(scrapeDown) };
 }

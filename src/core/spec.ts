@@ -179,8 +179,10 @@ export interface ScrapeSpec {
   /**
    * What losing sight of the job means: the severity of its scrape-health alert (`up == 0`, or no
    * target at all) and, in one sentence, what nobody sees while it lasts (the alert's description).
+   * `coveredBy`: an alert of the service's own that already fires on exactly that (DatabaseDown for
+   * the exporter beside each member), so the family adds none: one fault, one page.
    */
-  down: { severity: Severity; blind: string };
+  down: { severity: Severity; blind: string; coveredBy?: string };
 }
 
 export interface FaultSpec {
