@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { RECEIVER_BY_SEVERITY } from '../../services/alertmanager/config.ts';
 import { runbookUrl, type AlertRule } from '../../src/core/monitoring.ts';
-import { promises, type Profile } from '../../src/core/profiles.ts';
+import { promises, seconds, type Profile } from '../../src/core/profiles.ts';
 import { record } from '../../src/testing/record.ts';
 import { allAlertRules } from '../mixin.ts';
 import type { AlertEvent, Monitoring } from './observe.ts';
@@ -30,7 +30,7 @@ export interface Measured {
   fireSeconds: number;
   /** Fault removed → resolved notification at the alert receiver, in seconds. */
   resolveSeconds: number;
-  /** The promise it is judged by: promises(profile).alertDetectionSeconds[severity]. */
+  /** The promise it is judged by: {@link detectionPromise}. */
   promiseSeconds: number;
 }
 
@@ -43,6 +43,22 @@ export interface ScenarioOutcome {
 /** How long a scenario waits for a notification past its promise before it gives up: time for a loaded machine to be slow and say so. */
 const GRACE_SECONDS = 45;
 const QUIET_WITHIN_MS = 90_000;
+
+/** The longest window an expression reads, in seconds: `[10s]` selectors and `…_rate10s` recording rules. */
+export function longestWindowSeconds(expr: string): number {
+  const windows = [...expr.matchAll(/\[(\d+[smhd])\]|rate(\d+[smhd])\b/g)].map((m) => seconds((m[1] ?? m[2])!));
+  return Math.max(0, ...windows);
+}
+
+/**
+ * The time from fault to notification an alert is judged by: promises(profile).alertDetectionSeconds for
+ * its severity (which counts the profile's rate window), stretched by however much longer the alert's
+ * own longest window is (the SLO ticket reads 10 s windows in the test profile, not 5 s).
+ */
+export function detectionPromise(rule: AlertRule, profile: Profile): number {
+  const base = promises(profile).alertDetectionSeconds[rule.severity];
+  return base + Math.max(0, longestWindowSeconds(rule.expr) - seconds(profile.monitoring.rateWindow));
+}
 
 const matches = (labels: Record<string, string>, wanted: Record<string, string> = {}) => Object.entries(wanted).every(([k, v]) => labels[k] === v);
 const labelPairs = (labels: Record<string, string> = {}) => Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
@@ -85,7 +101,6 @@ export class AlertProofs {
    * alerts to leave Prometheus. The fault is removed whatever happens.
    */
   async run(s: AlertScenario): Promise<ScenarioOutcome> {
-    const detection = promises(this.profile).alertDetectionSeconds;
     await waitUntil(`none of ${[...s.fires, ...(s.inhibited ?? [])].join(', ')} active before "${s.fault}"`, QUIET_WITHIN_MS, async () => (await this.active(s)).length === 0, async () => (await this.active(s)).join(', '));
     const since = now();
     let removedAt = 0;
@@ -99,7 +114,7 @@ export class AlertProofs {
       await s.inject();
       for (const alert of s.fires) {
         const rule = this.rule(alert);
-        const event = await this.waitForEvent(alert, 'firing', s.labels?.[alert], since, detection[rule.severity] + GRACE_SECONDS, s.fault);
+        const event = await this.waitForEvent(alert, 'firing', s.labels?.[alert], since, detectionPromise(rule, this.profile) + GRACE_SECONDS, s.fault);
         firing.set(alert, event);
         this.checkNotification(rule, event, s.labels?.[alert]);
       }
@@ -116,8 +131,8 @@ export class AlertProofs {
     const measured: Measured[] = [];
     for (const alert of s.fires) {
       const rule = this.rule(alert);
-      const resolved = await this.waitForEvent(alert, 'resolved', s.labels?.[alert], removedAt, detection[rule.severity] + GRACE_SECONDS, `${s.fault}: removed`);
-      measured.push({ alert, fireSeconds: round(firing.get(alert)!.at - since), resolveSeconds: round(resolved.at - removedAt), promiseSeconds: detection[rule.severity] });
+      const resolved = await this.waitForEvent(alert, 'resolved', s.labels?.[alert], removedAt, detectionPromise(rule, this.profile) + GRACE_SECONDS, `${s.fault}: removed`);
+      measured.push({ alert, fireSeconds: round(firing.get(alert)!.at - since), resolveSeconds: round(resolved.at - removedAt), promiseSeconds: detectionPromise(rule, this.profile) });
     }
     for (const m of measured) this.recordOnce(m, s.fault);
     const alongside = [...new Set((await this.monitoring.notifications(since)).filter((e) => e.status === 'firing' && !s.fires.includes(e.labels.alertname!)).map((e) => e.labels.alertname!))];
@@ -157,7 +172,7 @@ export class AlertProofs {
   private recordOnce(m: Measured, fault: string): void {
     if (this.measured.has(m.alert)) return;
     this.measured.set(m.alert, m);
-    const fire = record({ id: `alerts.${m.alert}.fire_seconds`, value: m.fireSeconds, unit: 's', target: { op: '<=', value: m.promiseSeconds }, note: `${fault} (promise: alertDetectionSeconds of the ${this.profile.name} profile)` });
+    const fire = record({ id: `alerts.${m.alert}.fire_seconds`, value: m.fireSeconds, unit: 's', target: { op: '<=', value: m.promiseSeconds }, note: `${fault} (promise: alertDetectionSeconds of the ${this.profile.name} profile for its severity and window)` });
     record({ id: `alerts.${m.alert}.resolve_seconds`, value: m.resolveSeconds, unit: 's', note: `${fault}: removed` });
     expect(fire.pass, `${m.alert} took ${m.fireSeconds} s from fault to notification; the ${this.profile.name} profile promises ${m.promiseSeconds} s`).toBe(true);
   }
