@@ -98,6 +98,8 @@ export function confirmedByClients(outcomes: readonly Outcome[], from: number, t
   const checks: Array<{ families: string[]; share: number; budget: number; what: string }> = [
     { families: ['slo-latency'], share: worstShare(outcomes, from, to, windowMs, (o) => o.ms > slowBound), budget: latencyBudget, what: `slower than ${slowBound} ms` },
     { families: ['api-latency'], share: worstShare(outcomes, from, to, windowMs, (o) => o.ms > targets.alertRules.apiLatencyHighSeconds * 1000), budget: latencyBudget, what: `slower than ${targets.alertRules.apiLatencyHighSeconds} s` },
+    // A query slower than the slow-query bound makes its request at least that slow.
+    { families: ['database-latency'], share: worstShare(outcomes, from, to, windowMs, (o) => o.ms > targets.sampleApp.slowQuerySeconds * 1000), budget: latencyBudget, what: `slower than the ${targets.sampleApp.slowQuerySeconds} s slow-query bound` },
     { families: ['slo-availability', 'api-errors'], share: worstShare(outcomes, from, to, windowMs, failed), budget: 1 - targets.plan.availability, what: 'failed or 5xx' },
   ];
   const confirmed = new Map<string, string>();
@@ -106,4 +108,15 @@ export function confirmedByClients(outcomes: readonly Outcome[], from: number, t
     for (const f of c.families) confirmed.set(f, `clients saw ${(c.share * 100).toFixed(1)} % of requests ${c.what} in a 10 s window (budget ${(c.budget * 100).toFixed(2)} %)`);
   }
   return confirmed;
+}
+
+/**
+ * The cache family, confirmed by the app's own account of its lookups: when most misses over the last
+ * `seconds` were lookups that failed (Redis unreachable or its breaker open: cache_degraded_total), the
+ * cache really did not serve them. Returns the evidence, or undefined.
+ */
+export async function cacheFailureEvidence(monitoring: Monitoring, seconds: number): Promise<string | undefined> {
+  const total = async (metric: string) => Number((await monitoring.query(`sum(increase(${metric}[${seconds}s]))`))[0]?.value[1] ?? 0);
+  const [misses, failed] = [await total('cache_misses_total'), await total('cache_degraded_total')];
+  return misses > 0 && failed / misses > 0.5 ? `${Math.round(failed)} of ${Math.round(misses)} misses were failed lookups (cache_degraded_total: Redis timed out or its breaker was open)` : undefined;
 }
