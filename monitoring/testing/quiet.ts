@@ -120,3 +120,34 @@ export async function cacheFailureEvidence(monitoring: Monitoring, seconds: numb
   const [misses, failed] = [await total('cache_misses_total'), await total('cache_degraded_total')];
   return misses > 0 && failed / misses > 0.5 ? `${Math.round(failed)} of ${Math.round(misses)} misses were failed lookups (cache_degraded_total: Redis timed out or its breaker was open)` : undefined;
 }
+
+export interface QuietVerdict {
+  /** Fired, not a host condition and not confirmed by clients or the app: false pages. */
+  falseAlerts: string[];
+  /** Fired and confirmed, each with its evidence. */
+  confirmed: string[];
+  /** Host conditions with their values now (or as seen during the window). */
+  host: string[];
+  samples: number;
+}
+
+/**
+ * The quiet window's verdict: watches for `seconds` ({@link watchQuiet}), then sorts what fired into host
+ * conditions, alerts the clients' outcomes (`outcomes`, since the window began) or the app's own cache
+ * account confirm, and false alerts.
+ */
+export async function judgeQuiet(monitoring: Monitoring, rules: ReadonlyMap<string, AlertRule>, seconds: number, outcomes: () => readonly Outcome[]): Promise<QuietVerdict> {
+  const from = performance.now();
+  const report = await watchQuiet(monitoring, rules, seconds);
+  const confirmed = confirmedByClients(outcomes(), from, performance.now());
+  const cacheFailed = await cacheFailureEvidence(monitoring, seconds);
+  if (cacheFailed) confirmed.set('cache', cacheFailed);
+  const familyOf = (alert: string) => rules.get(alert.split('{')[0]!)?.family ?? '';
+  const host = await hostConditions(monitoring, rules);
+  return {
+    falseAlerts: report.falseAlerts.filter((a) => !confirmed.has(familyOf(a))),
+    confirmed: report.falseAlerts.filter((a) => confirmed.has(familyOf(a))).map((a) => `${a}: ${confirmed.get(familyOf(a))}`),
+    host: host.length ? host : report.hostConditions,
+    samples: report.samples,
+  };
+}

@@ -9,7 +9,7 @@ import { cpuScenario, diskScenario, memoryScenario } from '../../../monitoring/t
 import { LockPulses, pauseReplay, publishEvents, seedBusiness, setApiFaults, warmCache } from '../../../monitoring/testing/faults.ts';
 import { BackgroundLoad } from '../../../monitoring/testing/load.ts';
 import { monitoringOf, scalar, type Monitoring } from '../../../monitoring/testing/observe.ts';
-import { cacheFailureEvidence, confirmedByClients, hostConditions, isHostCondition, watchQuiet } from '../../../monitoring/testing/quiet.ts';
+import { isHostCondition, judgeQuiet } from '../../../monitoring/testing/quiet.ts';
 import { AlertProofs, type AlertScenario } from '../../../monitoring/testing/scenario.ts';
 import { stoppedScenario } from '../../../monitoring/testing/scrape.ts';
 import { waitUntil } from '../../../monitoring/testing/wait.ts';
@@ -95,23 +95,15 @@ describeWithDocker('monitoring tells the truth about the one stack: no false pag
     await waitUntil('no alert active but host conditions (start-up settled)', 120_000, async () => (await monitoring.query('ALERTS')).every((a) => isHostCondition(a.metric, byRules)), async () =>
       (await monitoring.query('ALERTS')).map((a) => `${a.metric.alertname}/${a.metric.alertstate}`).join(', '),
     );
-    const from = performance.now();
-    const report = await watchQuiet(monitoring, byRules, QUIET_SECONDS);
-    const confirmed = confirmedByClients(loads.flatMap((l) => l.outcomes), from, performance.now());
-    const cacheFailed = await cacheFailureEvidence(monitoring, QUIET_SECONDS);
-    if (cacheFailed) confirmed.set('cache', cacheFailed);
-    const familyOf = (alert: string) => byRules.get(alert.split('{')[0]!)?.family ?? '';
-    const unconfirmed = report.falseAlerts.filter((a) => !confirmed.has(familyOf(a)));
+    const verdict = await judgeQuiet(monitoring, byRules, QUIET_SECONDS, () => loads.flatMap((l) => l.outcomes));
     const rates = (await monitoring.query('sum by (instance) (rate(http_requests_total[30s]))')).map((s) => Number(s.value[1])).sort((a, b) => b - a);
     const skew = rates.length === 2 && rates[1]! > 0 ? rates[0]! / rates[1]! : Number.NaN;
     record({ id: 'monitoring.api_instance_rate_skew', value: Number(skew.toFixed(2)), unit: 'ratio', note: `requests/s by API instance over the last 30 s: ${rates.map((r) => r.toFixed(1)).join(' vs ')}` });
-    const host = await hostConditions(monitoring, byRules);
-    record({ id: 'monitoring.host_conditions_quiet', value: report.hostConditions.length, unit: 'alerts', note: `host conditions (true of the machine, not caused by the stack, not counted): ${host.join('; ') || report.hostConditions.join('; ') || 'none'}` });
-    const confirmedAlerts = report.falseAlerts.filter((a) => confirmed.has(familyOf(a)));
-    record({ id: 'monitoring.confirmed_alerts_quiet', value: confirmedAlerts.length, unit: 'alerts', note: confirmedAlerts.map((a) => `${a}: ${confirmed.get(familyOf(a))}`).join('; ') || 'none' });
-    record({ id: 'monitoring.false_alerts_quiet', value: unconfirmed.length, unit: 'alerts', target: { op: '==', value: 0 }, note: `${QUIET_SECONDS} s at the test profile's intervals, ${report.samples} looks${unconfirmed.length ? `: ${unconfirmed.join(', ')}` : ''}` });
+    record({ id: 'monitoring.host_conditions_quiet', value: verdict.host.length, unit: 'alerts', note: `true of the machine, not caused by the stack, not counted: ${verdict.host.join('; ') || 'none'}` });
+    record({ id: 'monitoring.confirmed_alerts_quiet', value: verdict.confirmed.length, unit: 'alerts', note: verdict.confirmed.join('; ') || 'none' });
+    record({ id: 'monitoring.false_alerts_quiet', value: verdict.falseAlerts.length, unit: 'alerts', target: { op: '==', value: 0 }, note: `${QUIET_SECONDS} s at the test profile's intervals, ${verdict.samples} looks${verdict.falseAlerts.length ? `: ${verdict.falseAlerts.join(', ')}` : ''}` });
     expect(skew, 'the two API instances must answer at clearly different rates').toBeGreaterThan(1.5);
-    expect(unconfirmed).toEqual([]);
+    expect(verdict.falseAlerts).toEqual([]);
   }, (QUIET_SECONDS + 200) * 1000);
 
   it.concurrent('the container node: CPU, memory and disk alerts fire from the load injected into it, whatever the host does', async () => {
