@@ -32,6 +32,8 @@ export interface Monitoring {
   alertmanagerAlerts(alertname: string): Promise<AlertmanagerAlert[]>;
   /** Every alert of every notification received at or after `sinceUnixSeconds`, in arrival order. */
   notifications(sinceUnixSeconds: number): Promise<AlertEvent[]>;
+  /** Prometheus' active targets: health of the last scrape and its error ("context deadline exceeded" for a timeout). */
+  targets(): Promise<Array<{ labels: Record<string, string>; health: string; lastError: string }>>;
 }
 
 const TIMEOUT_MS = 10_000;
@@ -57,6 +59,7 @@ export async function monitoringOf(stack: StackHandle): Promise<Monitoring> {
       return body.data.result as Sample[];
     },
     alertmanagerAlerts: (alertname) => getJson(`${alertmanagerUrl}/api/v2/alerts?filter=${encodeURIComponent(`alertname="${alertname}"`)}`),
+    targets: async () => (await getJson<{ data: { activeTargets: Array<{ labels: Record<string, string>; health: string; lastError: string }> } }>(`${prometheusUrl}/api/v1/targets?state=active`)).data.activeTargets,
     async notifications(since) {
       const entries = await getJson<Array<{ receiver: string; at: number; alerts: Array<Omit<AlertEvent, 'receiver' | 'at'>> }>>(`${receiverUrl}/?since=${since}`);
       return entries.flatMap((n) => n.alerts.map((a) => ({ ...a, receiver: n.receiver, at: n.at })));

@@ -42,6 +42,8 @@ export interface QuietReport {
   falseAlerts: string[];
   /** Host conditions seen during the window, with their values. */
   hostConditions: string[];
+  /** Per target instance, the errors of its failed scrapes seen during the window. */
+  scrapeErrors: Map<string, Set<string>>;
   samples: number;
 }
 
@@ -54,6 +56,7 @@ export async function watchQuiet(monitoring: Monitoring, rules: ReadonlyMap<stri
   const end = performance.now() + seconds * 1000;
   const falseAlerts = new Set<string>();
   const host = new Set<string>();
+  const scrapeErrors = new Map<string, Set<string>>();
   let samples = 0;
   detail(`watching ${seconds} s for any alert firing (every ${everySeconds} s)`);
   while (performance.now() < end) {
@@ -61,10 +64,14 @@ export async function watchQuiet(monitoring: Monitoring, rules: ReadonlyMap<stri
     samples += 1;
     for (const a of firing) (isHostCondition(a.metric, rules) ? host : falseAlerts).add(key(a.metric));
     for (const condition of await hostConditions(monitoring, rules)) host.add(condition.replace(/ (pending|firing) = .*$/, ''));
+    for (const target of (await monitoring.targets()).filter((x) => x.health !== 'up')) {
+      const instance = target.labels.instance ?? '?';
+      scrapeErrors.set(instance, (scrapeErrors.get(instance) ?? new Set()).add(target.lastError));
+    }
     await sleep(Math.min(everySeconds * 1000, Math.max(0, end - performance.now())));
   }
   for (const e of await monitoring.notifications(from)) if (e.status === 'firing') (isHostCondition(e.labels, rules) ? host : falseAlerts).add(key(e.labels));
-  return { falseAlerts: [...falseAlerts].sort(), hostConditions: [...host].sort(), samples };
+  return { falseAlerts: [...falseAlerts].sort(), hostConditions: [...host].sort(), scrapeErrors, samples };
 }
 
 /** The worst share of bad requests in any `windowMs` sliding window between `from` and `to` (performance.now() times). */
@@ -144,10 +151,27 @@ export async function judgeQuiet(monitoring: Monitoring, rules: ReadonlyMap<stri
   if (cacheFailed) confirmed.set('cache', cacheFailed);
   const familyOf = (alert: string) => rules.get(alert.split('{')[0]!)?.family ?? '';
   const host = await hostConditions(monitoring, rules);
+  const evidence = (alert: string) => confirmed.get(familyOf(alert)) ?? starvedScrape(alert, report);
   return {
-    falseAlerts: report.falseAlerts.filter((a) => !confirmed.has(familyOf(a))),
-    confirmed: report.falseAlerts.filter((a) => confirmed.has(familyOf(a))).map((a) => `${a}: ${confirmed.get(familyOf(a))}`),
+    falseAlerts: report.falseAlerts.filter((a) => !evidence(a)),
+    confirmed: report.falseAlerts.filter((a) => evidence(a)).map((a) => `${a}: ${evidence(a)}`),
     host: host.length ? host : report.hostConditions,
     samples: report.samples,
   };
+}
+
+const TIMEOUT = /deadline exceeded|timeout/i;
+
+/**
+ * A scrape-health alert (or DatabaseDown through its `up == 0`) whose every failed scrape in the window
+ * timed out while the host's own CPU condition held: the target was there but the saturated machine did
+ * not let it (or Prometheus) answer within the scrape timeout. Prometheus really was blind, and the
+ * reason is the machine. A refused connection or an unknown host is never explained this way.
+ */
+function starvedScrape(alert: string, report: QuietReport): string | undefined {
+  const instance = /instance="([^"]+)"/.exec(alert)?.[1];
+  const errors = instance ? [...(report.scrapeErrors.get(instance) ?? [])] : [];
+  const hostBusy = report.hostConditions.some((h) => h.startsWith('CpuUsageHigh'));
+  if (!hostBusy || !errors.length || !errors.every((e) => TIMEOUT.test(e))) return undefined;
+  return `every failed scrape of ${instance} timed out (${[...new Set(errors)].join('; ')}) while the host's CPU was above its threshold`;
 }
