@@ -72,7 +72,8 @@ const round = (seconds: number) => Math.round(seconds * 100) / 100;
 
 /**
  * Runs alert scenarios on one stack and records, the first time each alert is measured, its fire and
- * resolve seconds (`alerts.<Alert>.fire_seconds`, judged by the profile's promised detection time).
+ * resolve seconds (`alerts.<Alert>.fire_seconds`, judged by the profile's promised detection time; a
+ * miss fails the test run through its results, and the scenarios after it still run).
  * Scenarios on different targets may run at the same time: each only looks at its own alerts' series.
  */
 export class AlertProofs {
@@ -179,6 +180,7 @@ export class AlertProofs {
     this.measured.set(m.alert, m);
     const fire = record({ id: `alerts.${m.alert}.fire_seconds`, value: m.fireSeconds, unit: 's', target: { op: '<=', value: m.promiseSeconds }, note: `${fault} (promise: alertDetectionSeconds of the ${this.profile.name} profile for its severity and window)` });
     record({ id: `alerts.${m.alert}.resolve_seconds`, value: m.resolveSeconds, unit: 's', note: `${fault}: removed` });
-    expect(fire.pass, `${m.alert} took ${m.fireSeconds} s from fault to notification; the ${this.profile.name} profile promises ${m.promiseSeconds} s`).toBe(true);
+    // A late notification is a missed figure (the run fails on it), not a reason to skip the faults after it.
+    if (!fire.pass) process.stderr.write(`  MISS ${m.alert} took ${m.fireSeconds} s from fault to notification; the ${this.profile.name} profile promises ${m.promiseSeconds} s\n`);
   }
 }
