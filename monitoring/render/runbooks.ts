@@ -9,12 +9,15 @@ const FIRST_STEPS: Record<string, string> = {
   'slo-latency': 'Too many requests are slower than the latency SLO: follow the api-latency steps and check recent deploys and load.',
   database: 'Check the Database Health dashboard and Patroni (`patronictl list`): is there a leader? Is HAProxy routing to it (`/primary` answers 200)?',
   'database-latency': 'Look at `pg_stat_activity` for long-running or blocked statements (locks), and at `pg_locks_count`.',
-  replication: 'On the replica: `SELECT pg_is_wal_replay_paused()`, `pg_last_wal_receive_lsn()` vs `pg_last_wal_replay_lsn()`; resume with `pg_wal_replay_resume()` or rebuild the replica.',
+  replication:
+    'Compare the two views of the replica (`pg_replication_lag_seconds` by `observer`) and `pg_replication_streaming`: on the replica, `SELECT * FROM pg_stat_wal_receiver` (is it streaming?), `pg_is_wal_replay_paused()`, `pg_last_wal_receive_lsn()` vs `pg_last_wal_replay_lsn()`; resume with `pg_wal_replay_resume()`, fix its connection to the primary (`patronictl list`), or rebuild it (`patronictl reinit`).',
   cache: 'Check Redis health (`redis_up`, evictions, memory) and the app\'s `circuit_breaker_state`: an open breaker turns every lookup into a miss.',
   queue: 'Is the worker running and consuming (`queue_consumed_total`)? Check dead-letter growth (`queue_failed_total{stage="dead_letter"}`).',
   memory: 'Find the largest processes/containers; check for leaks (`process_resident_memory_bytes`) before adding memory.',
   disk: 'Find what grows (WAL, logs, backups); pgBackRest retention and WAL archiving failures are common causes.',
   cpu: 'Find the busy processes; check request rate and slow queries before scaling.',
+  scrape:
+    'Is the target running (`refstack status`, `docker ps`)? Open its metrics endpoint from Prometheus\' network; a target that answers too slowly for the scrape timeout shows as down too. While it lasts, the alerts that read this job cannot fire.',
 };
 
 /** The runbook page: one section per alert, with the service folder that defines it. */
@@ -32,7 +35,7 @@ export function renderRunbooks(profile: MonitoringTiming, rules: Array<AlertRule
       `## ${rule.alert}`,
       '',
       `- severity: **${rule.severity}** (→ ${RECEIVER_BY_SEVERITY[rule.severity]}), family: \`${rule.family}\`, defined in: \`services/${rule.service}/\``,
-      `- fires when: ${renderAnnotation(rule.description, { service: '<service>', instance: '<instance>', mountpoint: '<mountpoint>', queue: '<queue>' })}`,
+      `- fires when: ${renderAnnotation(rule.description, { service: '<service>', instance: '<instance>', mountpoint: '<mountpoint>', queue: '<queue>', replica: '<replica>' })}`,
       `- for: ${rule.for} (${profile.name} profile)`,
       '',
       '```promql',

@@ -17,6 +17,13 @@ export interface LoadStats {
   failed: number;
 }
 
+/** One answered (or failed) request as the client saw it: when it ended (performance.now()), how long it took, its status (0: no answer). */
+export interface Outcome {
+  endedAt: number;
+  ms: number;
+  status: number;
+}
+
 const TICK_MS = 100;
 const MAX_IN_FLIGHT = 800;
 const CATALOGUE = 100;
@@ -29,6 +36,8 @@ export class BackgroundLoad {
   private inFlight = 0;
   private sequence = 0;
   readonly stats: LoadStats = { sent: 0, byStatus: {}, failed: 0 };
+  /** Every request's outcome, for judging alerts against what the clients saw (at most a few hundred thousand in a suite). */
+  readonly outcomes: Outcome[] = [];
 
   constructor(
     private readonly baseUrl: string,
@@ -75,6 +84,8 @@ export class BackgroundLoad {
     this.stats.sent += 1;
     const n = ++this.sequence;
     const id = kind === 'coldReads' ? 1_000_000 + n : 1 + (n % CATALOGUE);
+    const t0 = performance.now();
+    let status = 0;
     try {
       const response = await fetch(`${this.baseUrl}/v1/products/${id}`, {
         method: kind === 'writes' ? 'PUT' : 'GET',
@@ -83,11 +94,13 @@ export class BackgroundLoad {
         signal: AbortSignal.timeout(20_000),
       });
       await response.arrayBuffer();
+      status = response.status;
       this.stats.byStatus[response.status] = (this.stats.byStatus[response.status] ?? 0) + 1;
     } catch {
       this.stats.failed += 1;
     } finally {
       this.inFlight -= 1;
+      this.outcomes.push({ endedAt: performance.now(), ms: performance.now() - t0, status });
     }
   }
 }

@@ -1,11 +1,13 @@
-"""Records Alertmanager webhook notifications: one JSON line each on stdout, the last 200 at GET /."""
+"""Records Alertmanager webhook notifications: one JSON line each on stdout, the last 2000 at GET /
+(GET /?since=<unix seconds> lists only those received after that time)."""
 import json
 import sys
 import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
 
-RECEIVED = deque(maxlen=200)
+RECEIVED = deque(maxlen=2000)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -24,7 +26,9 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def do_GET(self):
-        payload = json.dumps(list(RECEIVED)).encode()
+        query = parse_qs(urlparse(self.path).query)
+        since = float(query.get("since", ["0"])[0] or 0)
+        payload = json.dumps([e for e in list(RECEIVED) if e["at"] >= since]).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))

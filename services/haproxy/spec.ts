@@ -21,7 +21,7 @@ export const haproxy: ServiceSpec = {
   health: {
     command: `bash -c 'exec 3<>/dev/tcp/127.0.0.1/${STATS_PORT}; printf "GET /;csv HTTP/1.0\\r\\n\\r\\n" >&3; grep -Eq "^primary,[^,]+,([^,]*,){15}UP" <&3'`,
   },
-  scrape: [{ job: 'haproxy', port: 'stats', path: '/metrics' }],
+  scrape: [{ job: 'haproxy', port: 'stats', path: '/metrics', down: { severity: 'high', blind: 'which member HAProxy sends writes and reads to, and whether it sees a primary at all' } }],
   describe: async (instance) => {
     const csv = await (await fetch(`http://127.0.0.1:${await instance.hostPort('stats')}/;csv`, { signal: AbortSignal.timeout(1_500) })).text();
     const up = (proxy: string) =>

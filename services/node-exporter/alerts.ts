@@ -4,7 +4,7 @@ import type { AlertDefinition, Component, MonitoringTiming, PromtoolCase, Record
 
 const t = targets.alertRules;
 const MINUTES = 30;
-const NODE = { instance: 'node-exporter:9100', job: 'node' };
+const NODE = { instance: 'node-exporter', job: 'node' };
 const FS = { ...NODE, device: '/dev/vda', fstype: 'ext4', mountpoint: '/' };
 
 export const systemRecord = {

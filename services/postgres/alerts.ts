@@ -1,12 +1,13 @@
 import { targets } from '../../src/core/targets.ts';
 import { counter, gauge, num, series } from '../../monitoring/lib/promql.ts';
 import { POSTGRES_JOB } from '../prometheus/config.ts';
+import { scrapeDownExpr, scrapeDownFor } from '../prometheus/scrape-health.ts';
 import type { AlertDefinition, Component, MonitoringTiming, PromtoolCase, RecordingRule } from '../../src/core/monitoring.ts';
 
 const t = targets.alertRules;
 const slowQuerySeconds = targets.sampleApp.slowQuerySeconds;
 const MINUTES = 30;
-const EXPORTER = { instance: 'postgres-exporter:9187', job: POSTGRES_JOB };
+const EXPORTER = { instance: 'pg1-exporter', job: POSTGRES_JOB };
 
 export const databaseRecord = {
   queryBuckets: (w: string) => `service_le:query_duration_bucket:rate${w}`,
@@ -21,16 +22,18 @@ function recordingRules(p: MonitoringTiming): RecordingRule[] {
   ];
 }
 
-function pgUp(name: string, pg: number, scraped = 1): PromtoolCase {
+/** The exporter beside a member: scraped (`up`), and reaching its server (`pg_up`); null: no such series. */
+function pgUp(name: string, pg: number | null, scraped: number | null = 1): PromtoolCase {
+  const other = { instance: 'other', job: 'other' };
   return {
     name,
     interval: '1m',
     inputSeries: [
-      { series: series('up', EXPORTER), values: gauge(scraped, MINUTES) },
-      ...(scraped ? [{ series: series('pg_up', EXPORTER), values: gauge(pg, MINUTES) }] : []),
+      scraped === null ? { series: series('up', other), values: gauge(1, MINUTES) } : { series: series('up', EXPORTER), values: gauge(scraped, MINUTES) },
+      ...(pg === null ? [] : [{ series: series('pg_up', EXPORTER), values: gauge(pg, MINUTES) }]),
     ],
     evalTime: `${MINUTES}m`,
-    expectLabels: EXPORTER,
+    expectLabels: scraped === null ? { job: POSTGRES_JOB } : EXPORTER,
   };
 }
 
@@ -39,16 +42,19 @@ const databaseDown: AlertDefinition = {
     alert: 'DatabaseDown',
     severity: 'high',
     family: 'database',
-    // A stopped server's address stops answering: the exporter's scrape then times out (up == 0)
-    // before it can report pg_up 0, so both count.
-    expr: `pg_up == 0 or up{job="${POSTGRES_JOB}"} == 0`,
-    for: p.forBySeverity.high,
+    // Each member has its own exporter: pg_up 0 is that member's Postgres not answering. A member whose
+    // machine is gone takes the exporter's scrape with it (it times out resolving and connecting before it
+    // can say pg_up 0), so up == 0 counts too, and so does no exporter at all: this is the postgres job's
+    // scrape-health alert as well (services/postgres-exporter/spec.ts, down.coveredBy).
+    expr: `pg_up == 0 or ${scrapeDownExpr(POSTGRES_JOB)}`,
+    // As every scrape-health alert: one slow scrape on a busy machine is not an outage.
+    for: scrapeDownFor(p, 'high'),
     summary: 'Database down',
     description: 'postgres_exporter {{ $labels.instance }} cannot reach its PostgreSQL server, or cannot be scraped at all.',
   }),
   tests: () => ({
     fires: pgUp('DatabaseDown fires when the exporter cannot connect', 0),
-    alsoFires: [pgUp('DatabaseDown fires when the exporter scrape times out', 0, 0)],
+    alsoFires: [pgUp('DatabaseDown fires when the exporter scrape fails', null, 0), pgUp('DatabaseDown fires when there is no exporter at all', null, null)],
     boundary: { ...pgUp('DatabaseDown stays quiet while the exporter connects', 1), expectLabels: null },
   }),
 };
@@ -83,14 +89,16 @@ const slowQueries: AlertDefinition = {
   }),
 };
 
-function lag(name: string, seconds: number): PromtoolCase {
-  const labels = { ...EXPORTER, instance: 'replica-exporter:9187' };
+/** One replica's lag as its own exporter and the primary's see it (null: that view has no series). */
+function lag(name: string, views: { replica: number | null; primary: number | null }, fires: boolean): PromtoolCase {
+  const view = (observer: string, instance: string, seconds: number | null) =>
+    seconds === null ? [] : [{ series: series('pg_replication_lag_seconds', { instance, job: POSTGRES_JOB, observer, replica: 'pg2' }), values: gauge(seconds, MINUTES) }];
   return {
     name,
     interval: '1m',
-    inputSeries: [{ series: series('pg_replication_lag_seconds', labels), values: gauge(seconds, MINUTES) }],
+    inputSeries: [...view('replica', 'pg2-exporter', views.replica), ...view('primary', 'pg1-exporter', views.primary)],
     evalTime: `${MINUTES}m`,
-    expectLabels: labels,
+    expectLabels: fires ? { replica: 'pg2' } : null,
   };
 }
 
@@ -99,14 +107,16 @@ const replicationLag: AlertDefinition = {
     alert: 'ReplicationLagHigh',
     severity: 'medium',
     family: 'replication',
-    expr: `pg_replication_lag_seconds > ${num(t.replicationLagSeconds)}`,
+    // Per replica, the worse of its own view and the primary's (services/postgres-exporter/queries.yaml).
+    expr: `max by (replica) (pg_replication_lag_seconds) > ${num(t.replicationLagSeconds)}`,
     for: p.forBySeverity.medium,
     summary: `Replica more than ${num(t.replicationLagSeconds)} s behind the primary`,
-    description: `{{ $labels.instance }} has WAL waiting to be replayed and its last replayed transaction is more than ${num(t.replicationLagSeconds)} s old.`,
+    description: `Replica {{ $labels.replica }} replays more than ${num(t.replicationLagSeconds)} s behind the primary, or has lost its WAL stream for that long.`,
   }),
   tests: () => ({
-    fires: lag('ReplicationLagHigh fires 1 s past the threshold', t.replicationLagSeconds + 1),
-    boundary: { ...lag('ReplicationLagHigh stays quiet exactly at the threshold', t.replicationLagSeconds), expectLabels: null },
+    fires: lag("ReplicationLagHigh fires 1 s past the threshold in the replica's own view", { replica: t.replicationLagSeconds + 1, primary: 0 }, true),
+    alsoFires: [lag("ReplicationLagHigh fires 1 s past the threshold in the primary's view alone", { replica: null, primary: t.replicationLagSeconds + 1 }, true)],
+    boundary: lag('ReplicationLagHigh stays quiet with both views exactly at the threshold', { replica: t.replicationLagSeconds, primary: t.replicationLagSeconds }, false),
   }),
 };
 

@@ -45,11 +45,11 @@ export const postgresPanels: DashboardPanel[] = [
     dashboard: 'database',
     row: 'Replication and backups',
     title: 'Replication lag',
-    description: 'Seconds a replica is behind, from postgres_exporter and from the app read endpoint.',
+    description: "Seconds each replica is behind: its own view and the primary's (postgres_exporter per member), and the app read endpoint's.",
     kind: 'timeseries',
     unit: 's',
     queries: [
-      { expr: 'max by (instance) (pg_replication_lag_seconds)', legend: '{{instance}}' },
+      { expr: 'max by (replica, observer) (pg_replication_lag_seconds)', legend: '{{replica}} ({{observer}} view)' },
       { expr: 'max(replication_lag)', legend: 'app read endpoint' },
     ],
     thresholds: [t.replicationLagSeconds],

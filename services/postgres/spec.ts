@@ -49,7 +49,7 @@ export const postgres: ServiceSpec = {
   // Patroni as PID 1 stops Postgres cleanly on SIGINT (SIGTERM would make it wait out its own timeout).
   stopSignal: 'SIGINT',
   stopGraceSeconds: 30,
-  scrape: [{ job: 'patroni', port: 'rest', path: '/metrics' }],
+  scrape: [{ job: 'patroni', port: 'rest', path: '/metrics', down: { severity: 'high', blind: "that member's Patroni role and state: a failover would go unwatched" } }],
   faults: [
     { verb: 'crash-postgres', summary: 'SIGKILL the postmaster only; Patroni stays alive and must restart it' },
     { verb: 'switchover', summary: "planned leader change through Patroni's REST API" },

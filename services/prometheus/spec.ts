@@ -2,10 +2,12 @@ import { httpProbe, type ServiceSpec } from '../../src/core/spec.ts';
 import { renderRuleFile, ruleFileName } from '../../monitoring/render/rules.ts';
 import { PROMETHEUS_PORT, renderPrometheusConfig, scrapeTargets } from './config.ts';
 import { prometheusPanels } from './panels.ts';
+import { scrapeHealth } from './scrape-health.ts';
 
 /**
  * Prometheus: scrapes one target per instance of every service with a `scrape` entry and evaluates
- * the rules of every service's alert component, both rendered from the stack it runs in.
+ * the rules of every service's alert component plus the scrape-health family of its jobs, all rendered
+ * from the stack it runs in.
  */
 export const prometheus: ServiceSpec = {
   name: 'prometheus',
@@ -14,7 +16,7 @@ export const prometheus: ServiceSpec = {
   replicas: 1,
   dependsOn: ['alertmanager'],
   files: (ctx) => {
-    const components = ctx.services().flatMap(({ spec }) => spec.alerts ?? []);
+    const components = [...ctx.services().flatMap(({ spec }) => spec.alerts ?? []), scrapeHealth(ctx.services())];
     return [
       {
         path: '/etc/prometheus/prometheus.yml',

@@ -26,7 +26,7 @@ export const rabbitmq: ServiceSpec = {
   // The metrics listener starts with the broker's plugins, after the AMQP listener.
   health: { command: `${tcpProbe(AMQP_PORT)} && ${tcpProbe(METRICS_PORT)}`, startPeriodSeconds: 180 },
   volumes: [{ name: 'data', target: '/var/lib/rabbitmq' }],
-  scrape: [{ job: 'rabbitmq', port: 'metrics' }],
+  scrape: [{ job: 'rabbitmq', port: 'metrics', down: { severity: 'medium', blind: 'queue depths and broker health: a backlog would grow unseen' } }],
   faults: [{ verb: 'memory-alarm', summary: 'set the memory high watermark to 0: every publisher is blocked until it is lifted' }],
   alerts: [queue],
   panels: queuePanels,

@@ -84,7 +84,7 @@ export const sampleApi: ServiceSpec = {
   health: { command: readyProbe(API_PORT) },
   // As a process supervisor would: a crashed app process is started again (drills count the restarts).
   restart: 'on-failure',
-  scrape: [{ job: 'sample-api', port: 'http' }],
+  scrape: [{ job: 'sample-api', port: 'http', down: { severity: 'high', blind: "that API instance's requests, errors and latency: a dead instance takes its errors with it, so the 5xx and SLO alerts cannot fire for it" } }],
   faults: [{ verb: 'app-faults', summary: 'make the API slow or failing for real (PUT /internal/faults, with sample-app.faults=on)' }],
   alerts: [api, slo],
   panels: [...applicationPanels, ...businessPanels],
@@ -102,5 +102,5 @@ export const sampleWorker: ServiceSpec = {
   ports: [{ name: 'metrics', container: WORKER_METRICS_PORT, publish: {} }],
   health: { command: readyProbe(WORKER_METRICS_PORT) },
   restart: 'on-failure',
-  scrape: [{ job: 'sample-worker', port: 'metrics' }],
+  scrape: [{ job: 'sample-worker', port: 'metrics', down: { severity: 'medium', blind: 'order processing, revenue and the queue as the worker sees it' } }],
 };

@@ -1,5 +1,5 @@
 import type { Component, DashboardPanel } from './monitoring.ts';
-import type { Profile } from './profiles.ts';
+import type { Profile, Severity } from './profiles.ts';
 
 /**
  * The typed definition of one service: everything the stack's renderers (`refstack up`, the suites'
@@ -18,6 +18,11 @@ export interface ServiceSpec {
   replicas: number;
   /** The instance counts a stack may ask for (default: exactly `replicas`). */
   scale?: { min: number; max: number };
+  /**
+   * One instance beside each instance of that service (an exporter per Postgres member): the count follows
+   * it and `replicas`/`scale` are not used; instance `index` watches that service's instance `index`.
+   */
+  perInstanceOf?: string;
   /** Stack options this service reads, key → what it does (`refstack up --set key=value`). */
   options?: Readonly<Record<string, string>>;
   /** Instance names, one per replica: `pg1`, `sample-api-1`; defaults to the service name for one, `<name>-<n>` for more. */
@@ -50,6 +55,8 @@ export interface ServiceSpec {
   alerts?: readonly Component[];
   /** Its panels on the plan's dashboards. */
   panels?: readonly DashboardPanel[];
+  /** A CPU quota (in CPUs, e.g. 0.25, also reserved: the highest CPU weight) and a memory limit (MiB, no swap) per instance: a machine of that size. */
+  resources?: { cpus: number; memoryMiB: number };
   /** Small in-memory filesystems: mount point → tmpfs options (`size=16m`). */
   tmpfs?: Readonly<Record<string, string>>;
   /** Fault verbs this service supports beyond the ones every container has (see {@link CONTAINER_FAULTS}). */
@@ -169,6 +176,13 @@ export interface ScrapeSpec {
   /** The name of one of the spec's ports. */
   port: string;
   path?: string;
+  /**
+   * What losing sight of the job means: the severity of its scrape-health alert (`up == 0`, or no
+   * target at all) and, in one sentence, what nobody sees while it lasts (the alert's description).
+   * `coveredBy`: an alert of the service's own that already fires on exactly that (DatabaseDown for
+   * the exporter beside each member), so the family adds none: one fault, one page.
+   */
+  down: { severity: Severity; blind: string; coveredBy?: string };
 }
 
 export interface FaultSpec {

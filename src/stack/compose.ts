@@ -88,6 +88,8 @@ export function renderCompose(profile: ProfileName): Map<string, string> {
       ...(o.StopTimeout ? { stop_grace_period: `${o.StopTimeout}s` } : {}),
       ...(host.RestartPolicy?.Name ? { restart: `${host.RestartPolicy.Name}:${host.RestartPolicy.MaximumRetryCount}` } : {}),
       ...(ports.length ? { ports } : {}),
+      ...(host.NanoCpus ? { cpus: host.NanoCpus / 1e9, cpu_shares: host.CpuShares } : {}),
+      ...(host.Memory ? { mem_limit: host.Memory, memswap_limit: host.MemorySwap ?? host.Memory } : {}),
       ...(host.Tmpfs ? { tmpfs: Object.entries(host.Tmpfs).map(([path, opts]) => `${path}:${opts}`) } : {}),
       ...((host.Mounts?.length ?? 0) + files.length
         ? {

@@ -1,6 +1,7 @@
 import type { ServiceSpec } from '../core/spec.ts';
 import { alertReceiver } from '../../services/alert-receiver/spec.ts';
 import { alertmanager } from '../../services/alertmanager/spec.ts';
+import { containerNode } from '../../services/container-node/spec.ts';
 import { elasticsearch } from '../../services/elasticsearch/spec.ts';
 import { etcd } from '../../services/etcd/spec.ts';
 import { grafana } from '../../services/grafana/spec.ts';
@@ -36,6 +37,7 @@ export const STACK: readonly ServiceSpec[] = [
   alertmanager,
   prometheus,
   nodeExporter,
+  containerNode,
   grafana,
   elasticsearch,
 ];

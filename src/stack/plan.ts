@@ -42,6 +42,7 @@ export function planStack(request: StackRequest, secrets: Secrets, stack: readon
   for (const [service, count] of Object.entries(replicas)) {
     const spec = specs.find((s) => s.name === service);
     if (!spec) throw new Error(`replicas: the stack does not run "${service}" (it runs ${specs.map((s) => s.name).join(', ')})`);
+    if (spec.perInstanceOf) throw new Error(`replicas: ${service} runs one instance per ${spec.perInstanceOf} instance; set the replicas of ${spec.perInstanceOf} instead`);
     const scale = spec.scale ?? { min: spec.replicas, max: spec.replicas };
     if (!Number.isInteger(count) || count < scale.min || count > scale.max) {
       throw new Error(`replicas: ${service} runs ${scale.min === scale.max ? `exactly ${scale.min}` : `${scale.min} to ${scale.max}`} instance(s), not ${count}`);
@@ -51,7 +52,13 @@ export function planStack(request: StackRequest, secrets: Secrets, stack: readon
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new Error(`unknown stack option "${key}"; options of this stack: ${[...known.keys()].join(', ') || 'none'}`);
   }
-  const names = new Map(specs.map((s) => [s.name, instanceNames(s, replicas[s.name] ?? s.replicas)]));
+  const count = (s: ServiceSpec): number => {
+    if (!s.perInstanceOf) return replicas[s.name] ?? s.replicas;
+    const followed = specs.find((f) => f.name === s.perInstanceOf);
+    if (!followed) throw new Error(`${s.name} runs one instance per ${s.perInstanceOf} instance, but this stack does not run ${s.perInstanceOf} (add it to dependsOn)`);
+    return count(followed);
+  };
+  const names = new Map(specs.map((s) => [s.name, instanceNames(s, count(s))]));
   const instancesOf = (service: string) => names.get(service) ?? [];
   const addressesOf = (service: string, portName: string) => {
     const spec = specs.find((s) => s.name === service);

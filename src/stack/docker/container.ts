@@ -12,6 +12,18 @@ export function imageOf(spec: ServiceSpec): string {
 }
 
 const seconds = (s: number) => Math.round(s * 1e9);
+const MIB = 1024 * 1024;
+/** The highest CPU weight the engine accepts (cgroup v1 cpu.shares; the engine maps it to cpu.weight on v2). */
+const MAX_CPU_SHARES = 262_144;
+
+/**
+ * A machine of the given size: the CPU quota caps it and the highest CPU weight reserves it (other
+ * containers cannot starve it below its quota, and the quota keeps it from taking more); the memory
+ * limit has no swap beyond it.
+ */
+function resourceLimits(r: NonNullable<ServiceSpec['resources']>): Docker.HostConfig {
+  return { NanoCpus: Math.round(r.cpus * 1e9), CpuShares: MAX_CPU_SHARES, Memory: r.memoryMiB * MIB, MemorySwap: r.memoryMiB * MIB };
+}
 
 /** Host ports of one instance's published ports: the README's fixed ones in the default environment, else engine-picked. */
 function portBindings(inst: PlannedInstance, placement: Placement): Docker.PortMap {
@@ -58,6 +70,7 @@ export function createOptions(inst: PlannedInstance, plan: StackPlan, placement:
       PortBindings: portBindings(inst, placement),
       Mounts: (spec.volumes ?? []).map((v) => ({ Type: 'volume' as const, Source: volumeName(placement, inst.name, v.name), Target: v.target })),
       ...(spec.tmpfs ? { Tmpfs: { ...spec.tmpfs } } : {}),
+      ...(spec.resources ? resourceLimits(spec.resources) : {}),
       ...(spec.restart ? { RestartPolicy: { Name: spec.restart, MaximumRetryCount: 10 } } : {}),
     },
     NetworkingConfig: { EndpointsConfig: { [serviceNetwork(placement)]: { Aliases: [inst.name, ...(spec.aliases?.(ctx) ?? [])] } } },

@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { checkArtefacts } from '../../../monitoring/generate.ts';
-import { production, test as testProfile } from '../../../monitoring/lib/profiles.ts';
 import { num } from '../../../monitoring/lib/promql.ts';
 import { allAlertRules, components } from '../../../monitoring/mixin.ts';
+import { profile } from '../../../src/core/profiles.ts';
 import { targets } from '../../../src/core/targets.ts';
+import { SCRAPES_BEFORE_DOWN, scrapeDownAlert, scrapeDownExpr, scrapeDownFor } from '../../../services/prometheus/scrape-health.ts';
+import { STACK } from '../../../src/stack/definition.ts';
+import { checkArtefacts } from '../../../src/env/artefacts.ts';
+
+const production = profile('production').monitoring;
+const testProfile = profile('test').monitoring;
 
 /** The plan's alert table (phase12-plan.md, "Alert Rules"), with the alert that implements each line. */
 const PLAN_TABLE = [
@@ -23,9 +28,9 @@ const PLAN_TABLE = [
 ] as const;
 
 describe('monitoring mixin: alert rules generated from src/core/targets.ts', () => {
-  it('the committed artefacts under monitoring/ are what monitoring/generate.ts writes now', () => {
+  it('the committed artefacts (monitoring/generated, RUNBOOKS.md, compose files) are what `refstack generate` writes now', () => {
     const s = checkArtefacts();
-    expect({ stale: s.stale, missing: s.missing, extra: s.extra }, 'run: npx tsx monitoring/generate.ts').toEqual({ stale: [], missing: [], extra: [] });
+    expect({ stale: s.stale, missing: s.missing, extra: s.extra }, 'run: node bin/refstack.js generate').toEqual({ stale: [], missing: [], extra: [] });
   });
 
   it('every line of the plan\'s alert table is a rule with its severity and its threshold from targets.ts', () => {
@@ -57,7 +62,7 @@ describe('monitoring mixin: alert rules generated from src/core/targets.ts', () 
 
   it('every alert has a severity, a family, summary, description, runbook and a firing and a boundary test', () => {
     const names = new Set<string>();
-    for (const component of components) {
+    for (const component of components()) {
       for (const definition of component.alerts) {
         const rule = definition.rule(production);
         expect(names.has(rule.alert), `${rule.alert} defined twice`).toBe(false);
@@ -81,9 +86,29 @@ describe('monitoring mixin: alert rules generated from src/core/targets.ts', () 
     for (const [i, rule] of fast.entries()) {
       const thresholds = (e: string) => [...e.matchAll(/> (\d[\d.e-]*)/g)].map((m) => m[1]);
       expect(thresholds(rule.expr), rule.alert).toEqual(thresholds(prod[i]!.expr));
-      expect(rule.for).toBe('1s');
+      // Alerts on scrape health wait for several failed scrapes (services/prometheus/scrape-health.ts).
+      expect(rule.for).toBe(rule.expr.includes('absent(up{') ? scrapeDownFor(testProfile, rule.severity) : '1s');
     }
     expect(testProfile.window(259_200)).toBe('10s');
     expect(testProfile.window(300)).toBe('5s');
+  });
+
+  it('the scrape-health family: every scrape job of the stack has an up == 0 / absent() alert, API and database jobs page', () => {
+    const rules = allAlertRules(production);
+    const scrapes = STACK.flatMap((spec) => spec.scrape ?? []);
+    const jobs = new Map(scrapes.map((s) => [s.job, s.down.severity] as const));
+    expect(jobs.size).toBeGreaterThanOrEqual(8);
+    for (const s of scrapes) {
+      // A job whose service covers its scrape health with an alert of its own gets that alert, not a second page.
+      const rule = rules.find((r) => r.alert === (s.down.coveredBy ?? scrapeDownAlert(s.job)));
+      expect(rule, `no scrape-health alert for job ${s.job}`).toBeDefined();
+      expect(rule!.expr).toContain(scrapeDownExpr(s.job));
+      expect(rule!.severity).toBe(s.down.severity);
+    }
+    expect(rules.some((r) => r.alert === scrapeDownAlert('postgres')), 'DatabaseDown covers the postgres job').toBe(false);
+    for (const job of ['sample-api', 'postgres', 'patroni', 'haproxy']) expect(jobs.get(job), job).toBe('high');
+    expect(scrapeDownAlert('sample-api')).toBe('SampleApiScrapeDown');
+    expect(scrapeDownFor(testProfile, 'high')).toBe(`${SCRAPES_BEFORE_DOWN}s`);
+    expect(scrapeDownFor(production, 'high')).toBe('2m');
   });
 });

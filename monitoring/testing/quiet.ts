@@ -1,0 +1,177 @@
+import { sleep } from '../../src/core/poll.ts';
+import { detail } from '../../src/core/progress.ts';
+import type { AlertRule } from '../../src/core/monitoring.ts';
+import { targets } from '../../src/core/targets.ts';
+import type { Outcome } from './load.ts';
+import type { Monitoring, Sample } from './observe.ts';
+
+/** The families whose alerts describe the machine itself: CPU, memory, disk. */
+const HOST_FAMILIES = new Set(['cpu', 'memory', 'disk']);
+
+/**
+ * A host condition: an alert of a machine family on the host's own view (node_exporter, job `node`).
+ * Other work on the machine (a build, a full disk) causes those truthfully; a suite reports them, with
+ * their value, and neither waits for them nor counts them as false.
+ */
+export function isHostCondition(labels: Record<string, string>, rules: ReadonlyMap<string, AlertRule>): boolean {
+  const rule = rules.get(labels.alertname ?? '');
+  return labels.job === 'node' && rule !== undefined && HOST_FAMILIES.has(rule.family);
+}
+
+const key = (labels: Record<string, string>) =>
+  `${labels.alertname}{${Object.entries(labels)
+    .filter(([k]) => !['alertname', 'alertstate', 'severity', 'family', '__name__'].includes(k))
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',')}}`;
+
+/** Host conditions active now, each with the value its rule's expression has for it ("DiskUsageHigh{…} = 0.78"). */
+export async function hostConditions(monitoring: Monitoring, rules: ReadonlyMap<string, AlertRule>): Promise<string[]> {
+  const active = (await monitoring.query('ALERTS')).filter((a) => isHostCondition(a.metric, rules));
+  return Promise.all(
+    active.map(async (a) => {
+      const rule = rules.get(a.metric.alertname!)!;
+      const values: Sample[] = await monitoring.query(rule.expr).catch(() => []);
+      const mine = values.find((v) => Object.entries(v.metric).every(([k, val]) => k === '__name__' || a.metric[k] === val));
+      return `${key(a.metric)} ${a.metric.alertstate} = ${mine ? Number(mine.value[1]).toFixed(3) : '?'}`;
+    }),
+  );
+}
+
+export interface QuietReport {
+  /** Alerts that fired (in Prometheus, or notified) during the window and are not host conditions. */
+  falseAlerts: string[];
+  /** Host conditions seen during the window, with their values. */
+  hostConditions: string[];
+  /** Per target instance, the errors of its failed scrapes seen during the window. */
+  scrapeErrors: Map<string, Set<string>>;
+  samples: number;
+}
+
+/**
+ * Watches for `seconds`: every `everySeconds` it reads Prometheus' firing alerts and, at the end, every
+ * notification the alert receiver got since the window began. Pending alerts do not count; firing ones do.
+ */
+export async function watchQuiet(monitoring: Monitoring, rules: ReadonlyMap<string, AlertRule>, seconds: number, everySeconds = 5): Promise<QuietReport> {
+  const from = Date.now() / 1000;
+  const end = performance.now() + seconds * 1000;
+  const falseAlerts = new Set<string>();
+  const host = new Set<string>();
+  const scrapeErrors = new Map<string, Set<string>>();
+  let samples = 0;
+  detail(`watching ${seconds} s for any alert firing (every ${everySeconds} s)`);
+  while (performance.now() < end) {
+    const firing = await monitoring.query('ALERTS{alertstate="firing"}');
+    samples += 1;
+    for (const a of firing) (isHostCondition(a.metric, rules) ? host : falseAlerts).add(key(a.metric));
+    for (const condition of await hostConditions(monitoring, rules)) host.add(condition.replace(/ (pending|firing) = .*$/, ''));
+    for (const target of (await monitoring.targets()).filter((x) => x.health !== 'up')) {
+      const instance = target.labels.instance ?? '?';
+      scrapeErrors.set(instance, (scrapeErrors.get(instance) ?? new Set()).add(target.lastError));
+    }
+    await sleep(Math.min(everySeconds * 1000, Math.max(0, end - performance.now())));
+  }
+  for (const e of await monitoring.notifications(from)) if (e.status === 'firing') (isHostCondition(e.labels, rules) ? host : falseAlerts).add(key(e.labels));
+  return { falseAlerts: [...falseAlerts].sort(), hostConditions: [...host].sort(), scrapeErrors, samples };
+}
+
+/** The worst share of bad requests in any `windowMs` sliding window between `from` and `to` (performance.now() times). */
+export function worstShare(outcomes: readonly Outcome[], from: number, to: number, windowMs: number, isBad: (o: Outcome) => boolean): number {
+  const inside = outcomes.filter((o) => o.endedAt >= from && o.endedAt <= to).sort((a, b) => a.endedAt - b.endedAt);
+  let worst = 0;
+  let start = 0;
+  let bad = 0;
+  for (let end = 0; end < inside.length; end++) {
+    if (isBad(inside[end]!)) bad += 1;
+    while (inside[end]!.endedAt - inside[start]!.endedAt > windowMs) if (isBad(inside[start++]!)) bad -= 1;
+    const count = end - start + 1;
+    // A share from a handful of requests says nothing.
+    if (count >= 20) worst = Math.max(worst, bad / count);
+  }
+  return worst;
+}
+
+/**
+ * What the suite's own clients saw of the API during a window, per alert family they can confirm: the
+ * worst share of slow or failed requests in any 10 s window (the test profile's longest burn window),
+ * and the budget that share is judged by (src/core/targets.ts). An alert of such a family is true when
+ * the clients saw the same thing: an API really slowed down by a machine busy with other work is not
+ * a false page. Returns family → evidence, for the families the clients confirm.
+ */
+export function confirmedByClients(outcomes: readonly Outcome[], from: number, to: number): Map<string, string> {
+  const windowMs = 10_000;
+  const slowBound = targets.plan.apiLatencyP95Ms;
+  const latencyBudget = 1 - targets.alertRules.apiLatencyQuantile;
+  const failed = (o: Outcome) => o.status === 0 || o.status >= 500;
+  const checks: Array<{ families: string[]; share: number; budget: number; what: string }> = [
+    { families: ['slo-latency'], share: worstShare(outcomes, from, to, windowMs, (o) => o.ms > slowBound), budget: latencyBudget, what: `slower than ${slowBound} ms` },
+    { families: ['api-latency'], share: worstShare(outcomes, from, to, windowMs, (o) => o.ms > targets.alertRules.apiLatencyHighSeconds * 1000), budget: latencyBudget, what: `slower than ${targets.alertRules.apiLatencyHighSeconds} s` },
+    // A query slower than the slow-query bound makes its request at least that slow.
+    { families: ['database-latency'], share: worstShare(outcomes, from, to, windowMs, (o) => o.ms > targets.sampleApp.slowQuerySeconds * 1000), budget: latencyBudget, what: `slower than the ${targets.sampleApp.slowQuerySeconds} s slow-query bound` },
+    { families: ['slo-availability', 'api-errors'], share: worstShare(outcomes, from, to, windowMs, failed), budget: 1 - targets.plan.availability, what: 'failed or 5xx' },
+  ];
+  const confirmed = new Map<string, string>();
+  for (const c of checks) {
+    if (c.share <= c.budget) continue;
+    for (const f of c.families) confirmed.set(f, `clients saw ${(c.share * 100).toFixed(1)} % of requests ${c.what} in a 10 s window (budget ${(c.budget * 100).toFixed(2)} %)`);
+  }
+  return confirmed;
+}
+
+/**
+ * The cache family, confirmed by the app's own account of its lookups: when most misses over the last
+ * `seconds` were lookups that failed (Redis unreachable or its breaker open: cache_degraded_total), the
+ * cache really did not serve them. Returns the evidence, or undefined.
+ */
+export async function cacheFailureEvidence(monitoring: Monitoring, seconds: number): Promise<string | undefined> {
+  const total = async (metric: string) => Number((await monitoring.query(`sum(increase(${metric}[${seconds}s]))`))[0]?.value[1] ?? 0);
+  const [misses, failed] = [await total('cache_misses_total'), await total('cache_degraded_total')];
+  return misses > 0 && failed / misses > 0.5 ? `${Math.round(failed)} of ${Math.round(misses)} misses were failed lookups (cache_degraded_total: Redis timed out or its breaker was open)` : undefined;
+}
+
+export interface QuietVerdict {
+  /** Fired, not a host condition and not confirmed by clients or the app: false pages. */
+  falseAlerts: string[];
+  /** Fired and confirmed, each with its evidence. */
+  confirmed: string[];
+  /** Host conditions with their values now (or as seen during the window). */
+  host: string[];
+  samples: number;
+}
+
+/**
+ * The quiet window's verdict: watches for `seconds` ({@link watchQuiet}), then sorts what fired into host
+ * conditions, alerts the clients' outcomes (`outcomes`, since the window began) or the app's own cache
+ * account confirm, and false alerts.
+ */
+export async function judgeQuiet(monitoring: Monitoring, rules: ReadonlyMap<string, AlertRule>, seconds: number, outcomes: () => readonly Outcome[]): Promise<QuietVerdict> {
+  const from = performance.now();
+  const report = await watchQuiet(monitoring, rules, seconds);
+  const confirmed = confirmedByClients(outcomes(), from, performance.now());
+  const cacheFailed = await cacheFailureEvidence(monitoring, seconds);
+  if (cacheFailed) confirmed.set('cache', cacheFailed);
+  const familyOf = (alert: string) => rules.get(alert.split('{')[0]!)?.family ?? '';
+  const host = await hostConditions(monitoring, rules);
+  const evidence = (alert: string) => confirmed.get(familyOf(alert)) ?? starvedScrape(alert, report);
+  return {
+    falseAlerts: report.falseAlerts.filter((a) => !evidence(a)),
+    confirmed: report.falseAlerts.filter((a) => evidence(a)).map((a) => `${a}: ${evidence(a)}`),
+    host: host.length ? host : report.hostConditions,
+    samples: report.samples,
+  };
+}
+
+const TIMEOUT = /deadline exceeded|timeout/i;
+
+/**
+ * A scrape-health alert (or DatabaseDown through its `up == 0`) whose every failed scrape in the window
+ * timed out while the host's own CPU condition held: the target was there but the saturated machine did
+ * not let it (or Prometheus) answer within the scrape timeout. Prometheus really was blind, and the
+ * reason is the machine. A refused connection or an unknown host is never explained this way.
+ */
+function starvedScrape(alert: string, report: QuietReport): string | undefined {
+  const instance = /instance="([^"]+)"/.exec(alert)?.[1];
+  const errors = instance ? [...(report.scrapeErrors.get(instance) ?? [])] : [];
+  const hostBusy = report.hostConditions.some((h) => h.startsWith('CpuUsageHigh'));
+  if (!hostBusy || !errors.length || !errors.every((e) => TIMEOUT.test(e))) return undefined;
+  return `every failed scrape of ${instance} timed out (${[...new Set(errors)].join('; ')}) while the host's CPU was above its threshold`;
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import type { Outcome } from '../../load.ts';
+import { confirmedByClients, worstShare } from '../../quiet.ts';
+
+/** `count` requests one every 100 ms from `startMs`, every `badEvery`-th one taking `badMs` (the rest 20 ms) or failing. */
+function requests(startMs: number, count: number, badEvery: number, bad: { ms?: number; status?: number }): Outcome[] {
+  return Array.from({ length: count }, (_, i) => {
+    const isBad = badEvery > 0 && i % badEvery === 0;
+    return { endedAt: startMs + i * 100, ms: isBad ? (bad.ms ?? 20) : 20, status: isBad ? (bad.status ?? 200) : 200 };
+  });
+}
+
+describe('the quiet window judges alerts against what the suite clients saw', () => {
+  it('worstShare finds the worst sliding window and ignores windows of fewer than 20 requests', () => {
+    const quiet = requests(0, 300, 0, {});
+    const burst = requests(30_000, 100, 2, { ms: 500 });
+    expect(worstShare([...quiet, ...burst], 0, 60_000, 10_000, (o) => o.ms > 200)).toBeCloseTo(0.5, 1);
+    expect(worstShare(requests(0, 10, 1, { ms: 500 }), 0, 60_000, 10_000, (o) => o.ms > 200)).toBe(0);
+  });
+
+  it('confirms the latency SLO family only when clients saw more slow requests than its budget, and errors likewise', () => {
+    const slow = confirmedByClients(requests(0, 300, 10, { ms: 400 }), 0, 60_000);
+    expect([...slow.keys()]).toEqual(['slo-latency']);
+    expect(slow.get('slo-latency')).toMatch(/\d+\.\d % of requests slower than 200 ms in a 10 s window/);
+    expect(confirmedByClients(requests(0, 300, 50, { ms: 400 }), 0, 60_000).size).toBe(0);
+    expect([...confirmedByClients(requests(0, 300, 10, { status: 500 }), 0, 60_000).keys()].sort()).toEqual(['api-errors', 'slo-availability']);
+  });
+});
