@@ -1,9 +1,15 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { currentRunId } from '../core/docker/labels.ts';
+import type { Secrets } from '../core/spec.ts';
+import { CORE_SERVICES } from '../stack/definition.ts';
+import { planStack } from '../stack/plan.ts';
+import { RunningStack as Stack } from '../stack/docker/stack.ts';
 import type { ProfileName } from '../core/profiles.ts';
 import { runDir } from '../core/results/results.ts';
 import { collectEvidence } from '../stack/docker/evidence.ts';
-import { ephemeralPlacement } from '../stack/docker/placement.ts';
+import { ephemeralPlacement, type Placement } from '../stack/docker/placement.ts';
 import { startStack } from '../stack/docker/start.ts';
 import type { RunningStack } from '../stack/docker/stack.ts';
 import type { StackRequest } from '../stack/plan.ts';
@@ -26,6 +32,57 @@ export function useStack(request: Omit<StackRequest, 'profile'> & { profile?: Pr
     if (!stack) throw new Error('the stack did not start (see the error of beforeAll above)');
     return stack;
   };
+}
+
+/**
+ * The whole stack (every core service) with the options every suite that shares it needs: more API
+ * clients (one with a 5 req/s limit), the API's fault-injection endpoint, a pre-stop delay.
+ */
+export const SHARED_REQUEST: StackRequest = {
+  profile: 'test',
+  services: CORE_SERVICES,
+  options: { 'sample-app.clients': 'web,mobile,partner,batch,tiny:5', 'sample-app.faults': 'on', 'sample-app.env': 'SHUTDOWN_DELAY_MS=1500' },
+};
+
+interface SharedStackRecord {
+  placement: Placement;
+  request: StackRequest;
+  secrets: Secrets;
+}
+
+/**
+ * The test run's shared stack: started by the first file that asks for it, reused by every later one
+ * (its identity is kept in reports/<run>/shared-stack.json, since test files do not share modules), and
+ * removed with the run. Starting a full stack costs a minute on this machine; files that only run
+ * scenarios and leave it healthy (their rollbacks always run) share one. A file that must break it for
+ * good uses {@link useStack} instead.
+ */
+export function useSharedStack(): () => RunningStack {
+  let stack: RunningStack | undefined;
+  beforeAll(async () => {
+    stack = await sharedStack();
+  }, 900_000);
+  return () => {
+    if (!stack) throw new Error('the shared stack did not start (see the error of beforeAll above)');
+    return stack;
+  };
+}
+
+async function sharedStack(): Promise<RunningStack> {
+  const file = join(runDir(), 'shared-stack.json');
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as SharedStackRecord;
+    const reused = new Stack(planStack(saved.request, saved.secrets), saved.placement);
+    const states = await Promise.all(reused.all().map((i) => i.state()));
+    if (states.every((st) => st.health !== 'missing')) {
+      await Promise.all(reused.all().map((i) => i.recover().then(() => i.waitReady(120_000))));
+      return reused;
+    }
+  }
+  const { stack } = await startStack(SHARED_REQUEST, { ...ephemeralPlacement(), runId: currentRunId() });
+  mkdirSync(runDir(), { recursive: true });
+  writeFileSync(file, JSON.stringify({ placement: stack.placement, request: stack.plan.request, secrets: stack.secrets } satisfies SharedStackRecord));
+  return stack;
 }
 
 /**

@@ -7,7 +7,7 @@ import { targets } from '../../../src/core/targets.ts';
 import { redisMasterKill } from '../../../src/scenarios/cache.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
 import { record } from '../../../src/testing/record.ts';
-import { itScenario, useStack } from '../../../src/testing/stack.ts';
+import { itScenario, useSharedStack } from '../../../src/testing/stack.ts';
 import { postgresCluster, type PostgresCluster } from '../../../services/postgres/cluster.ts';
 import { sentinel } from '../../../services/redis/spec.ts';
 import { DEAD_LETTER_QUEUE, EXCHANGE } from '../../src/shared/amqp.ts';
@@ -18,8 +18,9 @@ import { metric, scrape } from '../support/metrics.ts';
 const t = targets.sampleApp;
 
 describeWithDocker('sample-app: the API and worker on the one stack (Patroni behind HAProxy, Redis Sentinel, RabbitMQ, nginx)', () => {
-  // `tiny` has a rate limit of 5 req/s; faults on for the shutdown case; a 1.5 s pre-stop delay during which an instance still serves but reports not ready.
-  const stack = useStack({ services: ['nginx', 'sample-worker'], options: { 'sample-app.clients': 'web,tiny:5', 'sample-app.faults': 'on', 'sample-app.env': 'SHUTDOWN_DELAY_MS=1500' } });
+  // The run's shared stack: `tiny` has a rate limit of 5 req/s; faults on for the shutdown case; a 1.5 s
+  // pre-stop delay during which an instance still serves but reports not ready (SHARED_REQUEST).
+  const stack = useSharedStack();
   /** The first API instance directly: its metrics are its own (behind nginx they would be split over two processes). */
   const app = { baseUrl: '', apiKey: '', tinyKey: '', apiMetricsUrl: '', workerMetricsUrl: '', rabbitmqMetricsUrl: '', amqpUrl: '' };
   let cluster: PostgresCluster;

@@ -3,7 +3,7 @@ import amqp from 'amqplib';
 import pg from 'pg';
 import { beforeAll, expect, it, onTestFinished } from 'vitest';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
-import { useStack } from '../../../src/testing/stack.ts';
+import { useSharedStack } from '../../../src/testing/stack.ts';
 import { postgresCluster, type PostgresCluster } from '../../../services/postgres/cluster.ts';
 import { appPromises } from '../../../services/sample-app/spec.ts';
 import { deriveBudgets, type Budgets } from '../../../sample-app/contract/index.ts';
@@ -18,7 +18,7 @@ import { metric, scrape } from '../../../sample-app/test/support/metrics.ts';
  * stack: Patroni (synchronous mode) behind HAProxy, RabbitMQ, the API ×2 behind nginx and the worker.
  */
 describeWithDocker('the sample API keeps its contract: hung primary, ambiguous commit, broker alarm, keep-alive', () => {
-  const stack = useStack({ services: ['nginx', 'sample-worker'] });
+  const stack = useSharedStack();
   const app = { baseUrl: '', proxy: '', apiKey: '', workerMetricsUrl: '', amqpUrl: '' };
   let cluster: PostgresCluster;
   let budgets: Budgets;

@@ -14,7 +14,7 @@ import { meets } from '../../../src/core/results/target.ts';
 import { targets } from '../../../src/core/targets.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
 import { record as recordResult } from '../../../src/testing/record.ts';
-import { useStack } from '../../../src/testing/stack.ts';
+import { useSharedStack } from '../../../src/testing/stack.ts';
 import { postgresCluster, type PostgresCluster } from '../../../services/postgres/cluster.ts';
 
 /**
@@ -25,11 +25,7 @@ import { postgresCluster, type PostgresCluster } from '../../../services/postgre
 const TARGET_RPS = 100;
 const LOAD_SECONDS = 30;
 const API_INSTANCES = 2;
-/**
- * API clients (X-API-Key): the mix rotates over them, and each has the API's per-client rate limit
- * (sample-app thresholds.rateLimitPerSecond), so four keep a capacity search's top steps under it.
- */
-const CLIENTS = 'web,mobile,partner,batch';
+
 /**
  * Capacity: fixed-rate steps growing ×1.5 from half the target rate, each judged against the latency
  * targets (a missed step is measured once more), then two bisections toward the knee.
@@ -45,14 +41,18 @@ const ms = (seconds: number) => Math.round(seconds * 1000 * 10) / 10;
 const round = (value: number, digits = 1) => Number(value.toFixed(digits));
 
 describeWithDocker('latency targets hold under open-model load on the whole environment (nginx → API ×2, Patroni, Redis, RabbitMQ)', () => {
-  const stack = useStack({ services: ['nginx', 'sample-worker', 'prometheus'], replicas: { 'sample-api': API_INSTANCES }, options: { 'sample-app.clients': CLIENTS } });
+  const stack = useSharedStack();
   let env: { baseUrl: string; prometheus: PrometheusClient; cluster: PostgresCluster } | undefined;
   let client: HttpLoadClient | undefined;
   let request: LoadRequest;
   let failures: FailureLog;
 
   beforeAll(async () => {
-    const keys = stack().secrets.apiKeys.map((c) => ({ name: c.name, key: c.key }));
+    // The mix rotates over the clients with the API's default rate limit (thresholds.rateLimitPerSecond):
+    // four of them keep a capacity search's top steps under it.
+    const keys = stack().secrets.apiKeys.filter((c) => !c.ratePerSecond).map((c) => ({ name: c.name, key: c.key }));
+    expect(keys.length, 'the shared stack has four clients without a lowered rate limit').toBeGreaterThanOrEqual(4);
+    expect(stack().instances('sample-api')).toHaveLength(API_INSTANCES);
     env = { baseUrl: await stack().first('nginx').url('http'), prometheus: prometheusClient(await stack().first('prometheus').url('http')), cluster: await postgresCluster(stack()) };
     await waitForScrapes(env.prometheus, 'sample-api', API_INSTANCES);
     client = createHttpLoadClient({ baseUrl: env.baseUrl, connections: 64 });
