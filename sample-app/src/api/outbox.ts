@@ -75,7 +75,8 @@ export class OutboxRelay {
   /** A write committed an event, the broker unblocked or a channel came up: publish soon. */
   wake(): void {
     this.again = true;
-    if (!this.running && !this.stopped) this.running = this.loop().finally(() => (this.running = undefined));
+    // Outside any request's trace: a woken round must not hang its own queries under the request that woke it.
+    if (!this.running && !this.stopped) this.running = withTraceHeaders(null, () => this.loop()).finally(() => (this.running = undefined));
   }
 
   private async loop(): Promise<void> {
