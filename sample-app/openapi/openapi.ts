@@ -116,6 +116,28 @@ export const openApiDocument = {
           },
         },
       },
+      LogHits: {
+        type: 'object',
+        required: ['hits'],
+        properties: {
+          hits: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['timestamp', 'service', 'level', 'message', 'requestId', 'traceId', 'spanId'],
+              properties: {
+                timestamp: { type: 'string', format: 'date-time' },
+                service: { type: 'string', nullable: true },
+                level: { type: 'string', nullable: true },
+                message: { type: 'string', nullable: true },
+                requestId: { type: 'string', nullable: true },
+                traceId: { type: 'string', nullable: true, description: 'W3C trace id (32 hex): the trace in Jaeger' },
+                spanId: { type: 'string', nullable: true },
+              },
+            },
+          },
+        },
+      },
       Order: {
         type: 'object',
         required: ['id', 'userId', 'status', 'totalCents', 'currency', 'createdAt'],
@@ -181,6 +203,26 @@ export const openApiDocument = {
         responses: { '200': { description: 'The order', headers: readSource, content: json('Order') }, '404': { description: 'No such order (yet)' }, ...errors },
       },
     },
+    '/v1/search/logs': {
+      get: {
+        operationId: 'searchLogs',
+        summary: "The stack's log lines (the plan's \"Elasticsearch (Search)\"), newest first: by request id (X-Request-Id), trace id or text. Reads the search tier only; while it is down this endpoint answers 503 + Retry-After and no other endpoint is affected",
+        parameters: [
+          { name: 'requestId', in: 'query', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } },
+          { name: 'traceId', in: 'query', required: false, schema: { type: 'string', pattern: '^[0-9a-f]{32}$' } },
+          { name: 'q', in: 'query', required: false, description: 'words that must all be in the message', schema: text(200) },
+          { name: 'service', in: 'query', required: false, schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' } },
+          { name: 'size', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+        ],
+        responses: {
+          '200': { description: 'Matching log lines (none: an empty list)', content: json('LogHits') },
+          '400': errors['400'],
+          '401': errors['401'],
+          '429': errors['429'],
+          '503': { description: 'The search tier is unavailable or not configured: error "search_unavailable" with Retry-After, or "search_not_configured"', headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } }, content: { 'application/json': { schema: error } } },
+        },
+      },
+    },
     '/healthz': { get: { operationId: 'healthz', security: [], responses: { '200': { description: 'The process is alive' } } } },
     '/readyz': {
       get: {
@@ -194,4 +236,4 @@ export const openApiDocument = {
   },
 } as const;
 
-export type OperationId = 'getProduct' | 'updateProduct' | 'createUser' | 'createSession' | 'createOrder' | 'getOrder';
+export type OperationId = 'getProduct' | 'updateProduct' | 'createUser' | 'createSession' | 'createOrder' | 'getOrder' | 'searchLogs';

@@ -9,13 +9,12 @@ prefix="${REFSTACK_IMAGE_PREFIX:-refstack}"
 image="$prefix/jaeger:latest"
 run="jaeger-prove-$$-$(date +%s)"
 labels=(--label org.refstack.managed=true --label org.refstack.owner=test --label "org.refstack.run=$run" --label "org.refstack.pid=$$" --label "org.refstack.host=$(hostname)")
-base="${REFSTACK_BASE_IMAGE:-$(docker image inspect debian:bookworm-slim >/dev/null 2>&1 && echo debian:bookworm-slim || echo refstack/debian-base:bookworm)}"
 now() { date +%s.%N; }
 since() { printf '%.2f' "$(echo "$(now) - $1" | bc)"; }
 
-if [[ "${1:-}" == --build || ! -x "$here/.tools/jaeger" ]]; then "$here/build-binary.sh"; fi
+# The image pipeline stages the binary from the Go tool catalog (image.json "tools") and builds the image.
 if [[ "${1:-}" == --build ]] || ! docker image inspect "$image" >/dev/null 2>&1; then
-  t=$(now); docker build -q -t "$image" --build-arg "BASE_IMAGE=$base" --label org.refstack.image=jaeger "$here" >/dev/null
+  t=$(now); (cd "$here/../.." && node bin/refstack.js images build jaeger ${1:+--force}) >/dev/null
   echo "build.jaeger_image_seconds = $(since "$t") s"
 fi
 

@@ -9,6 +9,8 @@ set -uo pipefail
 base="http://${SEARCH_HOST:-opensearch}:${SEARCH_PORT:-9200}"
 assets="${LOG_TIER_ASSETS:-/etc/log-shipper/search}"
 retention="${RETENTION_SECONDS:-604800}"
+# Which indices retention looks at (a one-off pass can be narrowed, e.g. RETENTION_PATTERN=logs-probe-*).
+pattern="${RETENTION_PATTERN:-logs-*}"
 interval="${MAINTAIN_INTERVAL_S:-30}"
 
 say() { printf '{"@timestamp":"%s","log.level":"%s","service.name":"log-shipper","message":%s}\n' "$(date -u +%FT%T.%3NZ)" "$1" "$(jq -Rn --arg m "$2" '$m')"; }
@@ -34,7 +36,8 @@ ensure() {
 retention() {
   local now_ms rows
   now_ms=$(( $(date +%s) * 1000 ))
-  rows=$(req -f "$base/_cat/indices/logs-*?format=json&h=index,creation.date&expand_wildcards=open,closed" 2>/dev/null) || return 1
+  [[ "$pattern" =~ ^logs-[a-z0-9_.*-]*$ ]] || { say error "RETENTION_PATTERN must start with logs- (got $pattern)"; return 1; }
+  rows=$(req -f "$base/_cat/indices/$pattern?format=json&h=index,creation.date&expand_wildcards=open,closed" 2>/dev/null) || return 1
   jq -r --argjson cut $(( now_ms - retention * 1000 )) '.[] | select((."creation.date" | tonumber) < $cut) | .index' <<<"$rows" |
     while read -r index; do
       [[ "$index" =~ ^logs-[a-z0-9_.-]+$ ]] || continue

@@ -2,6 +2,8 @@ import { promises, type Profile } from '../../src/core/profiles.ts';
 import { DEFAULT_PROMISES, PROMISE_ENV, type TimingPromises } from '../../sample-app/src/shared/budgets.ts';
 import type { ServiceSpec, SpecContext } from '../../src/core/spec.ts';
 import { haproxy } from '../haproxy/spec.ts';
+import { jaeger } from '../jaeger/spec.ts';
+import { searchService } from '../log-shipper/spec.ts';
 import { rabbitmq } from '../rabbitmq/spec.ts';
 import { MASTER_NAME, sentinel } from '../redis/spec.ts';
 import { api } from './alerts/api.ts';
@@ -24,6 +26,10 @@ function appEnv(ctx: SpecContext): Record<string, string> {
     API_CLIENTS: s.apiKeys.map((c) => [c.name, c.key, ...(c.ratePerSecond ? [String(c.ratePerSecond)] : [])].join(':')).join(','),
     ...promiseEnv(ctx.profile),
     LOG_LEVEL: ctx.option('sample-app.log-level') ?? 'info',
+    // ECS JSON lines with trace.id/span.id: what the log shipper indexes as they are.
+    LOG_FORMAT: 'ecs',
+    ...(ctx.has(searchService(ctx)) ? { SEARCH_URL: `http://${ctx.address(searchService(ctx), 'http')}` } : {}),
+    ...(ctx.has(jaeger.name) ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://${ctx.address(jaeger.name, 'otlp-http')}` } : {}),
     ...(ctx.option('sample-app.faults') === 'on' ? { SAMPLE_APP_FAULTS: '1' } : {}),
     ...(ctx.has('elasticsearch') ? { ELASTICSEARCH_URL: `http://${ctx.address('elasticsearch', 'http')}` } : {}),
     ...optionEnv(ctx),

@@ -76,6 +76,8 @@ export interface Profile {
   monitoring: MonitoringTiming;
   /** Docker health-check interval of every service (the harness polls faster while starting one). */
   healthcheckIntervalSeconds: number;
+  /** Log indices older than this (by creation time) are deleted, checked every `intervalSeconds` (services/log-shipper). */
+  logRetention: { seconds: number; intervalSeconds: number };
 }
 
 export const PATRONI_MINIMUMS = { ttl: 20, loopWait: 1, retryTimeout: 3 } as const;
@@ -106,6 +108,7 @@ const production: Profile = {
     alertmanager: { groupWait: '30s', groupInterval: '5m', repeatInterval: '4h' },
   },
   healthcheckIntervalSeconds: 5,
+  logRetention: { seconds: 7 * 86_400, intervalSeconds: 30 },
 };
 
 const test: Profile = {
@@ -126,6 +129,7 @@ const test: Profile = {
     alertmanager: { groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' },
   },
   healthcheckIntervalSeconds: 5,
+  logRetention: { seconds: 600, intervalSeconds: 5 },
 };
 
 export const PROFILES: Record<ProfileName, Profile> = { test, production };

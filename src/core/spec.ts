@@ -57,6 +57,16 @@ export interface ServiceSpec {
   panels?: readonly DashboardPanel[];
   /** A CPU quota (in CPUs, e.g. 0.25, also reserved: the highest CPU weight) and a memory limit (MiB, no swap) per instance: a machine of that size. */
   resources?: { cpus: number; memoryMiB: number };
+  /** `uid:gid` the container runs as instead of the image's user (a log shipper that must read the engine's files as root). */
+  user?: string;
+  /** Linux capabilities removed from the container (`ALL`: a process that needs none). */
+  capDrop?: readonly string[];
+  /**
+   * Where the engine's container log folder (`<Docker root>/containers`, every container's json-file log)
+   * is mounted read-only: for a log shipper that tails the stack's logs. Every container of the stack
+   * logs through the json-file driver, each line tagged `<project>/<service>` (see the runtime's logConfig).
+   */
+  engineLogs?: string;
   /** Small in-memory filesystems: mount point → tmpfs options (`size=16m`). */
   tmpfs?: Readonly<Record<string, string>>;
   /** Fault verbs this service supports beyond the ones every container has (see {@link CONTAINER_FAULTS}). */

@@ -24,6 +24,21 @@ export const targets = {
     /** Generous: a cold start of the offline-built image on a 2-core machine. */
     postgresStartSeconds: le(60),
   },
+  /** The log tier (issue 16): json-file → log shipper → search tier. */
+  logs: {
+    /** A request's log line written → searchable by its request id. */
+    searchVisibleSeconds: le(10),
+    lostLines: eq(0),
+    duplicatedLines: eq(0),
+    apiFailedWhileSearchDown: eq(0),
+    retentionDeletedExpiredIndex: eq(1),
+  },
+  /** Distributed tracing (issue 16): one order's trace across every hop. */
+  tracing: {
+    missingHops: eq(0),
+    /** The slow dependency's span covers most of the injected delay (ms below it). */
+    slowSpanShortfallMs: le(300),
+  },
   /**
    * Recovery times are not here: each timing profile promises its own, derived from its timings
    * (src/core/profiles.ts `promises`), and the plan bounds them all (`plan.recoveryTimeSeconds`).

@@ -64,7 +64,7 @@ export function renderCompose(profile: ProfileName): Map<string, string> {
       if (f.content.includes('${REFSTACK_')) throw new Error(`${inst.name}: ${f.path} would hold a credential; pass it through the environment instead`);
       out.set(relative(ROOT, generatedPath(profile, inst.name, f.path)), f.content);
     }
-    for (const m of o.HostConfig?.Mounts ?? []) if (m.Source) volumes.add(m.Source);
+    for (const m of o.HostConfig?.Mounts ?? []) if (m.Source && m.Type === 'volume') volumes.add(m.Source);
     const host = o.HostConfig ?? {};
     const ports = Object.entries(host.PortBindings ?? {}).flatMap(([containerPort, bindings]) =>
       (bindings as Array<{ HostIp: string; HostPort: string }>).map((b) => `${b.HostIp}:${b.HostPort}:${containerPort.replace('/tcp', '')}`),
@@ -81,6 +81,9 @@ export function renderCompose(profile: ProfileName): Map<string, string> {
       container_name: containerName(placement, inst.name),
       ...('pull' in inst.spec.image ? { profiles: ['laptop'] } : {}),
       ...(o.Hostname ? { hostname: o.Hostname } : {}),
+      ...(o.User ? { user: o.User } : {}),
+      ...(host.CapDrop?.length ? { cap_drop: host.CapDrop } : {}),
+      ...(host.LogConfig?.Type ? { logging: { driver: host.LogConfig.Type, options: host.LogConfig.Config ?? {} } } : {}),
       ...(o.Entrypoint ? { entrypoint: o.Entrypoint } : {}),
       ...(o.Cmd ? { command: (o.Cmd as string[]).map(escapeDollars) } : {}),
       ...(o.Env?.length ? { environment: Object.fromEntries(o.Env.map((e) => [e.slice(0, e.indexOf('=')), escapeDollars(e.slice(e.indexOf('=') + 1))])) } : {}),
@@ -94,7 +97,7 @@ export function renderCompose(profile: ProfileName): Map<string, string> {
       ...((host.Mounts?.length ?? 0) + files.length
         ? {
             volumes: [
-              ...(host.Mounts ?? []).map((m) => ({ type: 'volume', source: m.Source, target: m.Target })),
+              ...(host.Mounts ?? []).map((m) => ({ type: m.Type ?? 'volume', source: m.Source, target: m.Target, ...(m.ReadOnly ? { read_only: true } : {}) })),
               ...files.map((f) => ({ type: 'bind', source: `./${relative(COMPOSE_DIR, generatedPath(profile, inst.name, f.path))}`, target: f.path, read_only: true })),
             ],
           }

@@ -6,8 +6,11 @@ import { elasticsearch } from '../../services/elasticsearch/spec.ts';
 import { etcd } from '../../services/etcd/spec.ts';
 import { grafana } from '../../services/grafana/spec.ts';
 import { haproxy } from '../../services/haproxy/spec.ts';
+import { jaeger } from '../../services/jaeger/spec.ts';
+import { logShipper } from '../../services/log-shipper/spec.ts';
 import { nginx } from '../../services/nginx/spec.ts';
 import { nodeExporter } from '../../services/node-exporter/spec.ts';
+import { opensearch } from '../../services/opensearch/spec.ts';
 import { postgresExporter } from '../../services/postgres-exporter/spec.ts';
 import { postgres } from '../../services/postgres/spec.ts';
 import { prometheus } from '../../services/prometheus/spec.ts';
@@ -38,6 +41,9 @@ export const STACK: readonly ServiceSpec[] = [
   prometheus,
   nodeExporter,
   containerNode,
+  opensearch,
+  logShipper,
+  jaeger,
   grafana,
   elasticsearch,
 ];

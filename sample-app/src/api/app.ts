@@ -11,6 +11,8 @@ import { HttpError, toHttpError } from './errors.ts';
 import type { Faults } from './faults.ts';
 import { IDEMPOTENCY_HEADER, parseIdempotencyKey, REPLAYED_HEADER, requestFingerprint } from './idempotency.ts';
 import type { RateLimiter } from './rate-limit.ts';
+import { parseLogQuery } from './search-query.ts';
+import type { LogSearch } from './search.ts';
 import { describeErrors, operation } from './validation.ts';
 
 export interface AppDeps {
@@ -28,6 +30,8 @@ export interface AppDeps {
   /** True once SIGTERM arrived: every response says Connection: close. */
   draining: () => boolean;
   faults?: Faults;
+  /** GET /v1/search/logs (the search tier; 503 + Retry-After while it is down). */
+  search: LogSearch;
 }
 
 declare module 'express-serve-static-core' {
@@ -167,6 +171,9 @@ export function createApp(deps: AppDeps): express.Express {
     const { order, source } = await deps.domain.getOrder(String(req.params.id), req.deadline);
     res.setHeader('X-Read-Source', source);
     res.json(order);
+  }));
+  app.get('/v1/search/logs', ...route('searchLogs', async (req, res) => {
+    res.json({ hits: await deps.search.search(parseLogQuery(req.query as Record<string, unknown>)) });
   }));
   if (deps.faults) app.put('/internal/faults', express.json({ limit: 1024 }), deps.faults.configure);
 

@@ -6,6 +6,7 @@ import { Deadline } from '../shared/deadline.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import { classify } from '../shared/transient.ts';
+import { currentTraceHeaders, withTraceHeaders } from '../telemetry/context.ts';
 
 export interface DomainEvent {
   type: string;
@@ -23,13 +24,18 @@ interface OutboxRow {
   event_id: string;
   routing_key: string;
   payload: PublishedEvent;
+  trace_headers: Record<string, string> | null;
 }
 
-/** Inserts the event in the caller's transaction: it commits with the write or not at all. */
+/**
+ * Inserts the event in the caller's transaction: it commits with the write or not at all. The request's
+ * trace context is kept with it, so the publish (and the worker's processing) join the request's trace.
+ */
 export async function recordEvent(tx: Tx, event: DomainEvent): Promise<string> {
   const eventId = randomUUID();
   const payload: PublishedEvent = { ...event, eventId, occurredAt: new Date().toISOString() };
-  await tx.query('INSERT INTO outbox (event_id, routing_key, payload) VALUES ($1, $2, $3)', [eventId, event.type, JSON.stringify(payload)]);
+  const trace = currentTraceHeaders();
+  await tx.query('INSERT INTO outbox (event_id, routing_key, payload, trace_headers) VALUES ($1, $2, $3, $4)', [eventId, event.type, JSON.stringify(payload), Object.keys(trace).length ? JSON.stringify(trace) : null]);
   return eventId;
 }
 
@@ -69,7 +75,8 @@ export class OutboxRelay {
   /** A write committed an event, the broker unblocked or a channel came up: publish soon. */
   wake(): void {
     this.again = true;
-    if (!this.running && !this.stopped) this.running = this.loop().finally(() => (this.running = undefined));
+    // Outside any request's trace: a woken round must not hang its own queries under the request that woke it.
+    if (!this.running && !this.stopped) this.running = withTraceHeaders(null, () => this.loop()).finally(() => (this.running = undefined));
   }
 
   private async loop(): Promise<void> {
@@ -100,7 +107,7 @@ export class OutboxRelay {
        WHERE id IN (SELECT id FROM outbox
                     WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
                     ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-       RETURNING id, event_id, routing_key, payload`,
+       RETURNING id, event_id, routing_key, payload, trace_headers`,
       [outbox.claimLeaseMs, outbox.batchSize],
       { attempts: 1 },
     );
@@ -108,7 +115,11 @@ export class OutboxRelay {
     rows.sort((a, b) => Number(a.id) - Number(b.id));
     const results = await Promise.allSettled(
       rows.map((row) =>
-        publishConfirmed(channel, EXCHANGE, row.routing_key, Buffer.from(JSON.stringify(row.payload)), { messageId: row.event_id }, queue.confirmTimeoutMs, () => this.o.amqp.blocked),
+        // In the writing request's trace: the amqplib instrumentation's publish span is its child and
+        // carries the context on in the message headers (traceparent) to the worker.
+        withTraceHeaders(row.trace_headers, () =>
+          publishConfirmed(channel, EXCHANGE, row.routing_key, Buffer.from(JSON.stringify(row.payload)), { messageId: row.event_id }, queue.confirmTimeoutMs, () => this.o.amqp.blocked),
+        ),
       ),
     );
     const confirmed = rows.filter((_, i) => results[i]!.status === 'fulfilled').map((r) => r.id);

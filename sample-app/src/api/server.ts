@@ -18,6 +18,7 @@ import { Faults } from './faults.ts';
 import { purgeExpired } from './janitor.ts';
 import { OutboxRelay } from './outbox.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { LogSearch } from './search.ts';
 
 export interface RunningApi {
   server: Server;
@@ -107,7 +108,10 @@ export async function startApi(config: Config): Promise<RunningApi> {
 
   const faults = config.faultsEnabled ? new Faults() : undefined;
   if (faults) log.warn('SAMPLE_APP_FAULTS=1: fault injection enabled at PUT /internal/faults');
+  // One attempt within a fraction of the request budget: a down or hung search tier is a quick 503.
+  const search = new LogSearch(config.searchUrl, Math.min(2_000, Math.floor(b.request.budgetMs / 2)));
   const app = createApp({
+    search,
     domain,
     metrics,
     log,
@@ -164,7 +168,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
       clearInterval(samplers);
       clearInterval(janitor);
       await relay?.stop();
-      await Promise.allSettled([amqp.close(), db.close(), redisHandle.close()]);
+      await Promise.allSettled([amqp.close(), db.close(), redisHandle.close(), search.close()]);
     },
   };
 }

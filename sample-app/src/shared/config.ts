@@ -28,6 +28,8 @@ export interface Config {
   redis: RedisConfig;
   amqpUrl: string;
   elasticsearchUrl?: string;
+  /** The search tier (OpenSearch or Elasticsearch) GET /v1/search/logs reads: SEARCH_URL. */
+  searchUrl?: string;
   clients: ApiClient[];
   logFormat: 'json' | 'ecs';
   logLevel: string;
@@ -81,6 +83,7 @@ export function loadConfig(role: Config['role'], env: Env = process.env): Config
   const logFormat = env.LOG_FORMAT ?? 'json';
   if (logFormat !== 'json' && logFormat !== 'ecs') problems.push(`LOG_FORMAT must be json or ecs, got "${logFormat}"`);
   const budgets = deriveBudgets(readPromises(env, problems));
+  const searchUrl = env.SEARCH_URL ? url('SEARCH_URL', ['http:', 'https:'], env.SEARCH_URL) : undefined;
   const elasticsearchUrl = env.ELASTICSEARCH_URL ? url('ELASTICSEARCH_URL', ['http:', 'https:'], env.ELASTICSEARCH_URL) : undefined;
 
   const config: Config = {
@@ -93,6 +96,7 @@ export function loadConfig(role: Config['role'], env: Env = process.env): Config
     redis,
     amqpUrl,
     ...(elasticsearchUrl ? { elasticsearchUrl } : {}),
+    ...(searchUrl ? { searchUrl } : {}),
     clients,
     logFormat: logFormat === 'ecs' ? 'ecs' : 'json',
     logLevel: env.LOG_LEVEL ?? 'info',

@@ -51,6 +51,8 @@ const STATEMENTS = [
   `ALTER TABLE outbox ADD COLUMN IF NOT EXISTS published_at timestamptz`,
   `ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_until timestamptz`,
   `ALTER TABLE outbox ADD COLUMN IF NOT EXISTS publish_attempts integer NOT NULL DEFAULT 0`,
+  // W3C trace context of the request that wrote the event: the relay publishes in it, after the response.
+  `ALTER TABLE outbox ADD COLUMN IF NOT EXISTS trace_headers jsonb`,
   `CREATE INDEX IF NOT EXISTS outbox_unpublished ON outbox (id) WHERE published_at IS NULL`,
   `CREATE INDEX IF NOT EXISTS outbox_published_at ON outbox (published_at) WHERE published_at IS NOT NULL`,
   // Idempotency-Key: the outcome of a committed write, stored in the same transaction as its effect.

@@ -225,14 +225,16 @@ describeWithDocker('sample-app: the API and worker on the one stack (Patroni beh
     expect(operations).toEqual(expect.arrayContaining(['getProduct', 'updateProduct', 'createUser', 'createSession', 'createOrder', 'getOrder']));
   });
 
-  it('the image runs the app as a non-root user on Node >= 20, with no node_modules (a bundle of the production code)', async () => {
+  it('the image runs the app as a non-root user on Node >= 20: a bundle of the production code, beside it only the libraries OpenTelemetry instruments', async () => {
     const api = stack().first('sample-api');
     const id = await api.exec(['id', '-u']);
     expect(Number(id.output.trim())).toBeGreaterThan(0);
     const version = await api.exec(['node', '--version']);
     expect(Number(/^v(\d+)\./.exec(version.output.trim())?.[1])).toBeGreaterThanOrEqual(20);
     const listing = await api.exec(['ls', '-A', '/app']);
-    expect(listing.output.trim().split('\n')).toEqual(['sample-app.mjs']);
+    expect(listing.output.trim().split('\n')).toEqual(['node_modules', 'sample-app.cjs']);
+    const modules = await api.exec(['ls', '/app/node_modules']);
+    expect(modules.output).toMatch(/amqplib[\s\S]*express[\s\S]*ioredis[\s\S]*pg\b/);
   });
 
   it('with Redis down, reads are still served from the database (degraded, counted), and the cache comes back', async () => {

@@ -7,6 +7,7 @@ import type { RateLimiter } from '../../src/api/rate-limit.ts';
 import { deriveBudgets } from '../../src/shared/budgets.ts';
 import { CommitOutcomeUnknownError } from '../../src/shared/transient.ts';
 import { freshMetrics, quietLog } from '../support/quiet.ts';
+import { LogSearch } from '../../src/api/search.ts';
 
 /** The HTTP layer of the writes, with a scripted domain: what the client sees for each outcome. */
 let next: (ctx: WriteContext) => Promise<unknown>;
@@ -31,6 +32,7 @@ beforeAll(async () => {
     budgets: deriveBudgets(),
     readiness: async () => ({ ready: true, checks: {} }),
     draining: () => false,
+    search: new LogSearch(undefined, 500),
   });
   server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { absentServices, absentTable } from '../../env/absent.ts';
 import { attach, connectionVariables, status, statusTable } from '../../env/environment.ts';
 import { composeEnvFile } from '../../stack/compose.ts';
 import { environmentSecrets } from '../../stack/secrets.ts';
@@ -7,7 +8,7 @@ import { print, projectOption, requireEngine } from '../options.ts';
 export function addStatusCommand(program: Command): void {
   program
     .command('status')
-    .description('health and role of every instance (Patroni leader and lag, Redis master, HAProxy routing, scrape targets, alerts)')
+    .description('health and role of every instance (Patroni leader and lag, Redis master, HAProxy routing, scrape targets, alerts); services not running here, laptop-only ones with the reason')
     .addOption(projectOption())
     .option('--json', 'machine-readable output')
     .option('--watch', 'refresh every 2 s until Ctrl-C')
@@ -21,7 +22,9 @@ export function addStatusCommand(program: Command): void {
         }
       }
       const statuses = await status(stack);
-      print(flags.json ?? false, statuses, () => statusTable(statuses));
+      const absent = await absentServices(stack);
+      // --json stays the instances' array (scripts read it); the services not running are in the table.
+      print(flags.json ?? false, statuses, () => `${statusTable(statuses)}\n${absentTable(absent)}`.trimEnd());
     });
   program
     .command('env')

@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { docker } from '../docker/engine.ts';
 import { stageTools } from '../tools/stage.ts';
 import { registryArgs } from './registries.ts';
+import { stageMaven } from './maven.ts';
 import { LABEL } from '../docker/labels.ts';
 import { detail, elapsed, step } from '../progress.ts';
 import { resolveBase, type ResolvedBase } from './base.ts';
@@ -79,8 +80,10 @@ async function buildOne(spec: ImageSpec, base: ResolvedBase, hash: string, optio
   const { verbose } = options;
   const staged = spec.tools.length ? await stagedFiles(spec) : [];
   const network = registryArgs(spec.registries, spec.dir, spec.contextDir);
+  if (spec.maven) detail(`  staging Maven artefacts of ${spec.maven} into .build/maven/ (through this machine's Maven when not staged yet)`);
+  const maven = spec.maven ? stageMaven(spec.maven, spec.dir, spec.contextDir) : [];
   const stream = await docker().buildImage(
-    { context: spec.contextDir, src: [...spec.files, ...staged, ...network.files] },
+    { context: spec.contextDir, src: [...spec.files, ...staged, ...maven, ...network.files] },
     {
       t: imageRef(spec.name),
       dockerfile: spec.dockerfile,

@@ -22,6 +22,8 @@ export interface ImageSpec {
   tools: StageRequest[];
   onDemand: boolean;
   registries: Registry[];
+  /** A lock file of Maven artefacts staged into <dir>/.build/maven/ before a build (src/core/images/maven.ts); the hash covers the lock. */
+  maven?: string;
 }
 
 interface Manifest {
@@ -33,6 +35,8 @@ interface Manifest {
   onDemand?: boolean;
   /** Registries the build fetches from, configured from this machine (src/core/images/registries.ts). */
   registries?: Registry[];
+  /** Maven artefacts the image ships: a lock file in the folder, fetched through the machine's Maven (src/core/images/maven.ts). */
+  maven?: string;
 }
 
 /** Files of an image folder that are not part of the image: its TypeScript handle, tests and docs. */
@@ -66,7 +70,7 @@ export function loadImage(name: string, servicesDir = SERVICES_DIR): ImageSpec {
   const own = walk(contextDir, ownFolder).filter((f) => !HANDLE_FILE.test(f));
   const included = (manifest.include ?? []).flatMap((r) => walk(contextDir, r));
   const files = [...new Set([...own, ...included])].sort();
-  return { name, dir, contextDir, dockerfile: relative(contextDir, join(dir, 'Dockerfile')), files, tools: (manifest.tools ?? []).map(parseStageRequest), onDemand: manifest.onDemand ?? false, registries: manifest.registries ?? [] };
+  return { name, dir, contextDir, dockerfile: relative(contextDir, join(dir, 'Dockerfile')), files, tools: (manifest.tools ?? []).map(parseStageRequest), onDemand: manifest.onDemand ?? false, registries: manifest.registries ?? [], ...(manifest.maven ? { maven: manifest.maven } : {}) };
 }
 
 export function listImageNames(servicesDir = SERVICES_DIR): string[] {

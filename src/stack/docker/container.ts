@@ -37,10 +37,31 @@ function portBindings(inst: PlannedInstance, placement: Placement): Docker.PortM
   );
 }
 
+/** The engine's data root when the runtime did not look it up (compose: a variable with Docker's default). */
+export const DEFAULT_ENGINE_ROOT = '${REFSTACK_DOCKER_ROOT:-/var/lib/docker}';
+
+/**
+ * Every container logs through the engine's json-file driver, each line tagged `<project>/<service>`, size
+ * capped (3 × 20 MB per container). A log shipper of the stack tails these files (spec `engineLogs`): a
+ * container never depends on the shipper to start, lines written while the shipper is down are read
+ * when it is back (it keeps its file offsets), and `docker logs` works as usual.
+ */
+export function logConfig(service: string, placement: Placement): Docker.HostConfig['LogConfig'] {
+  return { Type: 'json-file', Config: { tag: `${placement.project}/${service}`, 'max-size': '20m', 'max-file': '3' } };
+}
+
+function mounts(inst: PlannedInstance, placement: Placement): Docker.MountSettings[] {
+  const { spec } = inst;
+  const named = (spec.volumes ?? []).map((v) => ({ Type: 'volume' as const, Source: volumeName(placement, inst.name, v.name), Target: v.target }));
+  if (!spec.engineLogs) return named;
+  return [...named, { Type: 'bind' as const, Source: `${placement.engineRoot ?? DEFAULT_ENGINE_ROOT}/containers`, Target: spec.engineLogs, ReadOnly: true }];
+}
+
 /** Everything the engine needs to create one instance; files are copied in separately ({@link filesArchive}). */
 export function createOptions(inst: PlannedInstance, plan: StackPlan, placement: Placement): Docker.ContainerCreateOptions {
   const { spec, ctx } = inst;
-  const env = spec.env?.(ctx) ?? {};
+  // A shipper of the stack's logs is told which lines are its own: those tagged `<project>/…`.
+  const env = { ...(spec.env?.(ctx) ?? {}), ...(spec.engineLogs ? { LOG_PROJECT: placement.project } : {}) };
   return {
     name: containerName(placement, inst.name),
     Image: imageOf(spec),
@@ -48,6 +69,7 @@ export function createOptions(inst: PlannedInstance, plan: StackPlan, placement:
     ...(spec.command ? { Cmd: spec.command(ctx) } : {}),
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     ...(spec.hostname ? { Hostname: inst.name } : {}),
+    ...(spec.user ? { User: spec.user } : {}),
     ...(spec.stopSignal ? { StopSignal: spec.stopSignal } : {}),
     ...(spec.stopGraceSeconds ? { StopTimeout: spec.stopGraceSeconds } : {}),
     ExposedPorts: Object.fromEntries(spec.ports.map((p) => [`${p.container}/tcp`, {}])),
@@ -68,7 +90,9 @@ export function createOptions(inst: PlannedInstance, plan: StackPlan, placement:
     HostConfig: {
       NetworkMode: serviceNetwork(placement),
       PortBindings: portBindings(inst, placement),
-      Mounts: (spec.volumes ?? []).map((v) => ({ Type: 'volume' as const, Source: volumeName(placement, inst.name, v.name), Target: v.target })),
+      Mounts: mounts(inst, placement),
+      LogConfig: logConfig(spec.name, placement),
+      ...(spec.capDrop ? { CapDrop: [...spec.capDrop] } : {}),
       ...(spec.tmpfs ? { Tmpfs: { ...spec.tmpfs } } : {}),
       ...(spec.resources ? resourceLimits(spec.resources) : {}),
       ...(spec.restart ? { RestartPolicy: { Name: spec.restart, MaximumRetryCount: 10 } } : {}),

@@ -20,6 +20,8 @@ export interface Placement {
    * and its credentials are kept in .refstack/<project>/ for later commands. Else an ephemeral suite stack.
    */
   environment: boolean;
+  /** The engine's data root (`docker info` DockerRootDir), where container logs live; set when the stack starts. */
+  engineRoot?: string;
 }
 
 /**

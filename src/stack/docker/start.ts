@@ -34,8 +34,9 @@ export interface StartReport {
  * health command passes. An ephemeral stack that fails to start is removed; an environment is left
  * as it is, for diagnosis, and the error says what to do next.
  */
-export async function startStack(request: StackRequest, placement: Placement, options: StartOptions = {}): Promise<StartReport> {
+export async function startStack(request: StackRequest, where: Placement, options: StartOptions = {}): Promise<StartReport> {
   const t0 = performance.now();
+  const placement: Placement = { ...where, engineRoot: where.engineRoot ?? (await docker().info()).DockerRootDir };
   const secrets = placement.environment ? environmentSecrets(placement.project, request.options?.['sample-app.clients']) : generateSecrets(request.options?.['sample-app.clients']);
   const wanted = planStack(request, secrets, options.stack);
   await assertSameProfile(placement, wanted);

@@ -36,4 +36,17 @@ describe('compose files, rendered from the one stack', () => {
     expect(env).toContain(`REFSTACK_POSTGRES_SUPERUSER=${secrets.postgresSuperuser}`);
     expect(readFileSync(join(ROOT, 'compose', '.gitignore'), 'utf8')).toMatch(/^\.env$/m);
   });
+
+  it('every service logs through json-file tagged refstack/<service>; the log shipper reads the engine\'s log folder read-only', () => {
+    type Service = { logging?: { driver: string; options: Record<string, string> }; volumes?: Array<{ type: string; source: string; target: string; read_only?: boolean }>; environment?: Record<string, string>; cap_drop?: string[] };
+    const doc = parse(readFileSync(join(COMPOSE_DIR, composeFileName('production')), 'utf8')) as { services: Record<string, Service> };
+    const plan = planStack({ profile: 'production', services: STACK.map((s) => s.name) }, generateSecrets());
+    for (const inst of plan.instances) {
+      expect(doc.services[inst.name]!.logging, inst.name).toEqual({ driver: 'json-file', options: { tag: `refstack/${inst.spec.name}`, 'max-size': '20m', 'max-file': '3' } });
+    }
+    const shipper = doc.services['log-shipper']!;
+    expect(shipper.volumes).toContainEqual({ type: 'bind', source: '${REFSTACK_DOCKER_ROOT:-/var/lib/docker}/containers', target: '/var/lib/docker/containers', read_only: true });
+    expect(shipper.environment?.LOG_PROJECT).toBe('refstack');
+    expect(shipper.cap_drop).toEqual(['ALL']);
+  });
 });
