@@ -4,6 +4,16 @@ import { database } from './alerts.ts';
 import { postgresPanels } from './panels.ts';
 import { DATA_DIR, PATRONI_CONFIG_PATH, PATRONI_PORT, PG_PORT, patroniConfig, patroniPasswordEnv } from './patroni-config.ts';
 
+/** Where libfaketime reads the wall-clock offset from (the clock-skew fault writes it). */
+export const FAKETIME_FILE = '/etc/refstack-faketime';
+/** libfaketime for every process of a member: the offset re-read every second, monotonic clocks left real (Patroni's timeouts). */
+const FAKETIME_ENV = {
+  LD_PRELOAD: '/usr/local/lib/libfaketime.so.1',
+  FAKETIME_TIMESTAMP_FILE: FAKETIME_FILE,
+  FAKETIME_CACHE_DURATION: '1',
+  FAKETIME_DONT_FAKE_MONOTONIC: '1',
+};
+
 /** Patroni's scope: the cluster's name in etcd. */
 export const PATRONI_SCOPE = 'refstack';
 
@@ -24,10 +34,18 @@ export const postgres: ServiceSpec = {
   dependsOn: ['etcd'],
   firstInstanceBootstraps: true,
   scale: { min: 2, max: 3 },
-  options: { 'postgres.synchronous': 'on (default): a commit is acknowledged once the synchronous standby has it; off: asynchronous replication' },
+  options: {
+    'postgres.synchronous': 'on (default): a commit is acknowledged once the synchronous standby has it; off: asynchronous replication',
+    'postgres.data-mib': "each member's data volume is an in-memory filesystem of this many MiB (chaos: a disk that can fill up; a stopped member comes back empty and is cloned again)",
+    'postgres.faketime': 'on: every member runs under libfaketime, its wall clock offset read from /etc/refstack-faketime (+0; the clock-skew fault writes it)',
+  },
   command: () => ['patroni', PATRONI_CONFIG_PATH],
-  env: (ctx) => patroniPasswordEnv({ superuser: ctx.secrets.postgresSuperuser, replication: ctx.secrets.postgresReplication, rewind: ctx.secrets.postgresRewind }),
+  env: (ctx) => ({
+    ...patroniPasswordEnv({ superuser: ctx.secrets.postgresSuperuser, replication: ctx.secrets.postgresReplication, rewind: ctx.secrets.postgresRewind }),
+    ...(ctx.option('postgres.faketime') === 'on' ? FAKETIME_ENV : {}),
+  }),
   files: (ctx) => [
+    ...(ctx.option('postgres.faketime') === 'on' ? [{ path: FAKETIME_FILE, content: '+0\n', mode: 0o666 }] : []),
     {
       path: PATRONI_CONFIG_PATH,
       content: patroniConfig({
@@ -45,7 +63,15 @@ export const postgres: ServiceSpec = {
   ],
   // Patroni's /health answers 200 once Postgres runs, as leader or as a streaming replica.
   health: { command: httpProbe(PATRONI_PORT, '/health'), startPeriodSeconds: 180 },
-  volumes: [{ name: 'data', target: DATA_DIR }],
+  volumes: [
+    {
+      name: 'data',
+      target: DATA_DIR,
+      sizeMiB: (ctx) => (ctx.option('postgres.data-mib') ? Number(ctx.option('postgres.data-mib')) : undefined),
+      // The image's postgres user (Debian's package made it uid 100, gid 102): PGDATA must be its own, mode 0700.
+      tmpfsOwner: 'uid=100,gid=102,mode=0700',
+    },
+  ],
   // Patroni as PID 1 stops Postgres cleanly on SIGINT (SIGTERM would make it wait out its own timeout).
   stopSignal: 'SIGINT',
   stopGraceSeconds: 30,
