@@ -6,9 +6,14 @@ import { DATA_DIR, PATRONI_CONFIG_PATH, PATRONI_PORT, PG_PORT, patroniConfig, pa
 
 /** Where libfaketime reads the wall-clock offset from (the clock-skew fault writes it). */
 export const FAKETIME_FILE = '/etc/refstack-faketime';
-/** libfaketime for every process of a member: the offset re-read every second, monotonic clocks left real (Patroni's timeouts). */
+/**
+ * libfaketime for Postgres only: Patroni runs postgres from this directory (postgres.faketime=on), where
+ * `postgres` is a wrapper that preloads the library (the Dockerfile makes it); Patroni itself keeps the real
+ * clock (under libfaketime its Python sleeps fail with EINVAL). The offset is re-read every second;
+ * monotonic clocks stay real so that durations and timeouts never jump.
+ */
+const FAKETIME_BIN_DIR = '/usr/local/lib/refstack-faketime/bin';
 const FAKETIME_ENV = {
-  LD_PRELOAD: '/usr/local/lib/libfaketime.so.1',
   FAKETIME_TIMESTAMP_FILE: FAKETIME_FILE,
   FAKETIME_CACHE_DURATION: '1',
   FAKETIME_DONT_FAKE_MONOTONIC: '1',
@@ -54,6 +59,7 @@ export const postgres: ServiceSpec = {
         etcdHosts: ctx.addresses('etcd', 'client'),
         timing: ctx.profile.patroni,
         synchronous: synchronousOption(ctx.option('postgres.synchronous')),
+        ...(ctx.option('postgres.faketime') === 'on' ? { binDir: FAKETIME_BIN_DIR } : {}),
       }),
     },
   ],
@@ -79,6 +85,7 @@ export const postgres: ServiceSpec = {
   faults: [
     { verb: 'crash-postgres', summary: 'SIGKILL the postmaster only; Patroni stays alive and must restart it' },
     { verb: 'switchover', summary: "planned leader change through Patroni's REST API" },
+    { verb: 'clock-skew', summary: 'offset the wall clock of a member (libfaketime, needs postgres.faketime=on)' },
   ],
   alerts: [database],
   panels: postgresPanels,

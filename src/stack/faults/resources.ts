@@ -34,6 +34,7 @@ export const memoryHog: FaultVerb = {
   verb: 'memory-hog',
   undo: "kill the hog if alive, raise the container's memory limit to the machine's memory",
   maxSeconds: 120,
+  figures: ['oom_kills'],
   params: { headroom: { kind: 'number', unit: 'MiB', summary: 'limit = current usage + headroom; the hog grows past it', default: 256, min: 32, max: 2048 } },
   inject: (_stack, targets, params, holdSeconds) =>
     onEach(targets, async (t) => {

@@ -69,12 +69,25 @@ export const clockSkew: FaultVerb = {
   maxSeconds: 600,
   services: ['postgres'],
   needsOptions: { 'postgres.faketime': 'on' },
+  figures: ['clock_skew_seconds'],
   params: { offset: { kind: 'number', unit: 's', summary: 'seconds added to the wall clock (negative: behind)', min: -86_400, max: 86_400 } },
-  inject: (_stack, targets, params) =>
+  inject: (stack, targets, params) =>
     onEach(targets, async (t) => {
       const offset = num(params, 'offset');
       await rootSh(t, `printf '%s\\n' '${offset >= 0 ? '+' : ''}${offset}s' > ${FAKETIME_FILE}`);
-      return { detail: `${t.name}'s wall clock ${offset >= 0 ? '+' : ''}${offset} s`, undo: () => rootSh(t, `printf '+0\\n' > ${FAKETIME_FILE}`).then(() => undefined) };
+      // Postgres' own clock_timestamp() on the member, against the harness's clock: the skew in effect.
+      const member = new PostgresMember(t, stack.secrets.postgresSuperuser);
+      let measured = Number.NaN;
+      for (let i = 0; i < 20 && !(Math.abs(measured - offset) < 5); i++) {
+        const rows = await member.query<{ t: number }>('SELECT extract(epoch FROM clock_timestamp())::float8 AS t').catch(() => []);
+        measured = (rows[0]?.t ?? Number.NaN) - Date.now() / 1000;
+        if (!(Math.abs(measured - offset) < 5)) await new Promise((r) => setTimeout(r, 250));
+      }
+      return {
+        detail: `${t.name}'s wall clock ${offset >= 0 ? '+' : ''}${offset} s (measured ${measured.toFixed(1)} s)`,
+        undo: () => rootSh(t, `printf '+0\\n' > ${FAKETIME_FILE}`).then(() => undefined),
+        figures: async () => [{ name: 'clock_skew_seconds', value: Number(measured.toFixed(2)), unit: 's', note: `clock_timestamp() of Postgres on ${t.name} minus the harness's clock, with the fault in place` }],
+      };
     }),
 };
 

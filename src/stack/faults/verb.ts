@@ -38,6 +38,8 @@ export interface FaultVerb {
   services?: readonly string[];
   /** Stack options it needs, key → value (`postgres.faketime=on`), checked before anything runs. */
   needsOptions?: Readonly<Record<string, string>>;
+  /** Names of the figures its `figures()` reports (an experiment may give them tolerances). */
+  figures?: readonly string[];
   /** `group`: one injection over all targets at once (a zone); default: the same fault on each target. */
   group?: boolean;
   inject(stack: RunningStack, targets: StackInstance[], params: FaultParams, holdSeconds: number): Promise<Injected>;
