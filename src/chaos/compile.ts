@@ -133,7 +133,7 @@ async function runExperiment(e: Experiment, ctx: ScenarioContext, stack: Running
     journal.faultWindow = faultFrom !== undefined && faultTo !== undefined ? { from: since(faultFrom), to: since(faultTo) } : null;
     const faultAtUnix = epoch0 + (faultFrom! - t0);
     const undoneAtUnix = epoch0 + (faultTo! - t0);
-    ctx.figure('fault_seconds', since(faultTo) - since(faultFrom), 's', judged(e, 'fault_seconds', ctx, 'first injection → last undo'));
+    ctx.figure('fault_seconds', round(since(faultTo) - since(faultFrom)), 's', judged(e, 'fault_seconds', ctx, 'first injection → last undo'));
 
     for (const signal of e.signals) {
       const deadline = detectionPromise(ctx.profile, 'high');
