@@ -4,7 +4,7 @@ import { countByLabels } from '../../../src/core/docker/cleanup.ts';
 import { currentRunId } from '../../../src/core/docker/labels.ts';
 import type { InstanceStatus } from '../../../src/env/environment.ts';
 import type { ScenarioReport } from '../../../src/scenarios/scenario.ts';
-import { DRILLS } from '../../../src/scenarios/index.ts';
+import { loadExperiments } from '../../../src/chaos/load.ts';
 import { STACK } from '../../../src/stack/definition.ts';
 import { projectFilter } from '../../../src/stack/docker/placement.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
@@ -25,6 +25,9 @@ const json = <T>(r: { out: string; err: string }, what: string): T => {
   expect(r.out, `${what} printed no JSON:\n${r.err.slice(-4000)}`).toMatch(/^[[{]/);
   return JSON.parse(r.out) as T;
 };
+
+/** The drills: the experiments marked `drill: true`, in the order `refstack drill --all` runs them. */
+const DRILLS = loadExperiments().filter((e) => e.drill);
 
 const suffix = currentRunId().slice(-6).toLowerCase();
 /** A neighbour environment started before the suite, standing for a user's own: it must come through untouched. */

@@ -116,3 +116,11 @@ describe('the fault library (src/stack/faults)', () => {
     for (const v of ['kill', 'stop', 'restart', 'pause', 'partition', 'latency', 'bandwidth', 'reset-peer', 'blackhole', 'packet-loss', 'disk-fill', 'cpu-hog', 'memory-hog', 'clock-skew', 'dns-failure']) expect(covered).toContain(v);
   });
 });
+
+describe('chaos/README.md', () => {
+  it('documents every fault verb in its library table', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../../chaos/README.md', import.meta.url), 'utf8');
+    for (const verb of FAULT_VERBS) expect(readme, verb.verb).toContain(`| \`${verb.verb}\` |`);
+  });
+});
