@@ -65,10 +65,19 @@ function section(j: ExperimentJournal): string {
 ${plot(j)}
 <p class="legend muted"><span style="color:#2456c7">━ p50</span><span style="color:#d4760a">━ p95</span><span style="color:#9b1fb8">━ p99</span><span style="color:#b3141b">▮ error rate</span><span>░ fault window</span><span style="color:#b3141b">┆ alert fired</span><span style="color:#0a7a2f">┆ resolved</span><span style="color:#2456c7">│ recovery point</span></p>
 ${alerts ? `<h3>Alerts</h3><ul>${alerts}</ul>` : '<p class="muted">No alert is expected of this experiment.</p>'}
+${others(j)}
 ${failures ? `<h3>What failed</h3><ul>${failures}</ul>` : ''}
 <h3>Figures</h3><table><tr><th></th><th>figure</th><th>value</th><th>target</th><th>note</th></tr>${figures}</table>
 <details><summary>Steps</summary><ol>${steps}</ol></details>
 </section>`;
+}
+
+/** Notifications of alerts the experiment did not name (the ticks at the plot's top): what else paged meanwhile. */
+function others(j: ExperimentJournal): string {
+  const expected = new Set(j.expectedAlerts.map((a) => a.name));
+  const counts = new Map<string, number>();
+  for (const a of j.alertsSeen.filter((x) => !expected.has(x.name) && x.status === 'firing')) counts.set(a.name, (counts.get(a.name) ?? 0) + 1);
+  return counts.size ? `<p class="muted">Other alerts notified during the experiment: ${[...counts].map(([n, c]) => `${esc(n)}${c > 1 ? ` ×${c}` : ''}`).join(', ')}</p>` : '';
 }
 
 /** The timeline plot as inline SVG: client latency percentiles (left axis, ms) and error rate (right axis, %). */
@@ -87,7 +96,16 @@ export function plot(j: ExperimentJournal): string {
   const window = j.faultWindow ? `<rect x="${x(j.faultWindow.from).toFixed(1)}" y="${PAD.top}" width="${Math.max(2, x(j.faultWindow.to) - x(j.faultWindow.from)).toFixed(1)}" height="${H - PAD.top - PAD.bottom}" fill="#f0b429" opacity="0.18"/>` : '';
   const marker = (t: number, color: string, label: string, dash: boolean, row: number) =>
     `<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${PAD.top}" y2="${H - PAD.bottom}" stroke="${color}" stroke-width="1.4"${dash ? ' stroke-dasharray="4 3"' : ''}/><text x="${(x(t) + 3).toFixed(1)}" y="${PAD.top + 11 + row * 12}" font-size="10" fill="${color}">${esc(label)}</text>`;
-  const alertMarks = j.alertsSeen.map((a, i) => marker(a.at, a.status === 'firing' ? '#b3141b' : '#0a7a2f', `${a.name} ${a.status}`, true, i % 4)).join('');
+  // The expected alerts are marked and named; any other notification is a short tick at the top (listed below the plot).
+  const expected = new Set(j.expectedAlerts.map((a) => a.name));
+  const alertMarks = j.alertsSeen
+    .filter((a) => expected.has(a.name))
+    .map((a, i) => marker(a.at, a.status === 'firing' ? '#b3141b' : '#0a7a2f', `${a.name} ${a.status}`, true, i % 4))
+    .join('');
+  const otherTicks = j.alertsSeen
+    .filter((a) => !expected.has(a.name))
+    .map((a) => `<line x1="${x(a.at).toFixed(1)}" x2="${x(a.at).toFixed(1)}" y1="${PAD.top}" y2="${PAD.top + 6}" stroke="${a.status === 'firing' ? '#b3141b' : '#0a7a2f'}" opacity="0.6"/>`)
+    .join('');
   const recovery = j.recoveredAt === null ? '' : marker(j.recoveredAt, '#2456c7', 'recovery point', false, 5);
   const ticks = Array.from({ length: 6 }, (_, i) => (end * i) / 5);
   const axes = [
@@ -99,5 +117,5 @@ export function plot(j: ExperimentJournal): string {
     `<text x="${W / 2}" y="${H - 4}" font-size="10" text-anchor="middle" fill="#556">seconds since the experiment began</text>`,
   ].join('');
   const empty = j.client.length ? '' : `<text x="${W / 2}" y="${H / 2}" text-anchor="middle" fill="#889">no client traffic (the stack serves no API)</text>`;
-  return `<svg role="img" aria-label="timeline of ${esc(j.name)}" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg">${window}${bars}${line('p50', '#2456c7')}${line('p95', '#d4760a')}${line('p99', '#9b1fb8')}${alertMarks}${recovery}${axes}${empty}</svg>`;
+  return `<svg role="img" aria-label="timeline of ${esc(j.name)}" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg">${window}${bars}${line('p50', '#2456c7')}${line('p95', '#d4760a')}${line('p99', '#9b1fb8')}${alertMarks}${otherTicks}${recovery}${axes}${empty}</svg>`;
 }
