@@ -26,6 +26,8 @@ if is_debian_root; then
   command -v docker >/dev/null || missing+=(docker.io)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
   command -v iptables >/dev/null || missing+=(iptables)
+  # Headless Chromium for the game-day report check (test/unit/chaos/report-browser.test.ts): about 2 min the first time.
+  command -v chromium >/dev/null || missing+=(chromium)
   [ ${#missing[@]} -eq 0 ] || apt_install $(printf '%s\n' "${missing[@]}" | sort -u)
 fi
 command -v docker >/dev/null || fail "no docker client. Install Docker (https://docs.docker.com/engine/install/) or, on Debian as root: apt-get install -y docker.io"

@@ -12,6 +12,8 @@ export interface PatroniConfigInput {
   etcdHosts: string[];
   timing: PatroniTiming;
   synchronous: boolean;
+  /** Where Patroni finds postgres, initdb and pg_* (the faketime directory wraps postgres in libfaketime). */
+  binDir?: string;
 }
 
 /**
@@ -57,7 +59,7 @@ export function patroniConfig(input: PatroniConfigInput): string {
       listen: `0.0.0.0:${PG_PORT}`,
       connect_address: `${input.member}:${PG_PORT}`,
       data_dir: DATA_DIR,
-      bin_dir: '/usr/lib/postgresql/15/bin',
+      bin_dir: input.binDir ?? '/usr/lib/postgresql/15/bin',
       pgpass: '/tmp/pgpass',
       authentication: {
         superuser: { username: 'postgres' },

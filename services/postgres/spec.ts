@@ -4,6 +4,21 @@ import { database } from './alerts.ts';
 import { postgresPanels } from './panels.ts';
 import { DATA_DIR, PATRONI_CONFIG_PATH, PATRONI_PORT, PG_PORT, patroniConfig, patroniPasswordEnv } from './patroni-config.ts';
 
+/** Where libfaketime reads the wall-clock offset from (the clock-skew fault writes it). */
+export const FAKETIME_FILE = '/etc/refstack-faketime';
+/**
+ * libfaketime for Postgres only: Patroni runs postgres from this directory (postgres.faketime=on), where
+ * `postgres` is a wrapper that preloads the library (the Dockerfile makes it); Patroni itself keeps the real
+ * clock (under libfaketime its Python sleeps fail with EINVAL). The offset is re-read every second;
+ * monotonic clocks stay real so that durations and timeouts never jump.
+ */
+const FAKETIME_BIN_DIR = '/usr/local/lib/refstack-faketime/bin';
+const FAKETIME_ENV = {
+  FAKETIME_TIMESTAMP_FILE: FAKETIME_FILE,
+  FAKETIME_CACHE_DURATION: '1',
+  FAKETIME_DONT_FAKE_MONOTONIC: '1',
+};
+
 /** Patroni's scope: the cluster's name in etcd. */
 export const PATRONI_SCOPE = 'refstack';
 
@@ -24,10 +39,18 @@ export const postgres: ServiceSpec = {
   dependsOn: ['etcd'],
   firstInstanceBootstraps: true,
   scale: { min: 2, max: 3 },
-  options: { 'postgres.synchronous': 'on (default): a commit is acknowledged once the synchronous standby has it; off: asynchronous replication' },
+  options: {
+    'postgres.synchronous': 'on (default): a commit is acknowledged once the synchronous standby has it; off: asynchronous replication',
+    'postgres.data-mib': "each member's data volume is an in-memory filesystem of this many MiB (chaos: a disk that can fill up; a stopped member comes back empty and is cloned again)",
+    'postgres.faketime': 'on: every member runs under libfaketime, its wall clock offset read from /etc/refstack-faketime (+0; the clock-skew fault writes it)',
+  },
   command: () => ['patroni', PATRONI_CONFIG_PATH],
-  env: (ctx) => patroniPasswordEnv({ superuser: ctx.secrets.postgresSuperuser, replication: ctx.secrets.postgresReplication, rewind: ctx.secrets.postgresRewind }),
+  env: (ctx) => ({
+    ...patroniPasswordEnv({ superuser: ctx.secrets.postgresSuperuser, replication: ctx.secrets.postgresReplication, rewind: ctx.secrets.postgresRewind }),
+    ...(ctx.option('postgres.faketime') === 'on' ? FAKETIME_ENV : {}),
+  }),
   files: (ctx) => [
+    ...(ctx.option('postgres.faketime') === 'on' ? [{ path: FAKETIME_FILE, content: '+0\n', mode: 0o666 }] : []),
     {
       path: PATRONI_CONFIG_PATH,
       content: patroniConfig({
@@ -36,6 +59,7 @@ export const postgres: ServiceSpec = {
         etcdHosts: ctx.addresses('etcd', 'client'),
         timing: ctx.profile.patroni,
         synchronous: synchronousOption(ctx.option('postgres.synchronous')),
+        ...(ctx.option('postgres.faketime') === 'on' ? { binDir: FAKETIME_BIN_DIR } : {}),
       }),
     },
   ],
@@ -45,7 +69,15 @@ export const postgres: ServiceSpec = {
   ],
   // Patroni's /health answers 200 once Postgres runs, as leader or as a streaming replica.
   health: { command: httpProbe(PATRONI_PORT, '/health'), startPeriodSeconds: 180 },
-  volumes: [{ name: 'data', target: DATA_DIR }],
+  volumes: [
+    {
+      name: 'data',
+      target: DATA_DIR,
+      sizeMiB: (ctx) => (ctx.option('postgres.data-mib') ? Number(ctx.option('postgres.data-mib')) : undefined),
+      // The image's postgres user (Debian's package made it uid 100, gid 102): PGDATA must be its own, mode 0700.
+      tmpfsOwner: 'uid=100,gid=102,mode=0700',
+    },
+  ],
   // Patroni as PID 1 stops Postgres cleanly on SIGINT (SIGTERM would make it wait out its own timeout).
   stopSignal: 'SIGINT',
   stopGraceSeconds: 30,
@@ -53,6 +85,7 @@ export const postgres: ServiceSpec = {
   faults: [
     { verb: 'crash-postgres', summary: 'SIGKILL the postmaster only; Patroni stays alive and must restart it' },
     { verb: 'switchover', summary: "planned leader change through Patroni's REST API" },
+    { verb: 'clock-skew', summary: 'offset the wall clock of a member (libfaketime, needs postgres.faketime=on)' },
   ],
   alerts: [database],
   panels: postgresPanels,

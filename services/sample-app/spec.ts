@@ -6,6 +6,7 @@ import { jaeger } from '../jaeger/spec.ts';
 import { searchService } from '../log-shipper/spec.ts';
 import { rabbitmq } from '../rabbitmq/spec.ts';
 import { MASTER_NAME, sentinel } from '../redis/spec.ts';
+import { TOXIPROXY, routedAddress } from '../toxiproxy/routes.ts';
 import { api } from './alerts/api.ts';
 import { slo } from './alerts/slo.ts';
 import { applicationPanels, businessPanels } from './panels.ts';
@@ -13,16 +14,19 @@ import { applicationPanels, businessPanels } from './panels.ts';
 export const API_PORT = 8080;
 export const WORKER_METRICS_PORT = 9464;
 
-/** The app reaches the database only through HAProxy, so a failover is invisible to its configuration. */
+/**
+ * The app reaches the database only through HAProxy, so a failover is invisible to its configuration.
+ * With Toxiproxy in the stack, the routes named by `toxiproxy.routes` go through it (chaos experiments).
+ */
 function appEnv(ctx: SpecContext): Record<string, string> {
-  const db = (port: string) => `postgres://postgres:${ctx.secrets.postgresSuperuser}@${ctx.address(haproxy.name, port)}/postgres`;
+  const db = (port: 'write' | 'read') => `postgres://postgres:${ctx.secrets.postgresSuperuser}@${routedAddress(ctx, `postgres-${port}`, ctx.address(haproxy.name, port))}/postgres`;
   const s = ctx.secrets;
   return {
     DATABASE_WRITE_URL: db('write'),
     DATABASE_READ_URL: db('read'),
     REDIS_SENTINELS: ctx.addresses(sentinel.name, 'sentinel').join(','),
     REDIS_MASTER_NAME: MASTER_NAME,
-    AMQP_URL: `amqp://${s.rabbitmqUser}:${s.rabbitmqPassword}@${ctx.address(rabbitmq.name, 'amqp')}`,
+    AMQP_URL: `amqp://${s.rabbitmqUser}:${s.rabbitmqPassword}@${routedAddress(ctx, 'rabbitmq', ctx.address(rabbitmq.name, 'amqp'))}`,
     API_CLIENTS: s.apiKeys.map((c) => [c.name, c.key, ...(c.ratePerSecond ? [String(c.ratePerSecond)] : [])].join(':')).join(','),
     ...promiseEnv(ctx.profile),
     LOG_LEVEL: ctx.option('sample-app.log-level') ?? 'info',
@@ -76,6 +80,7 @@ export const sampleApi: ServiceSpec = {
   image: { build: 'sample-app' },
   replicas: 2,
   dependsOn: BACKENDS,
+  after: [TOXIPROXY],
   firstInstanceBootstraps: true,
   scale: { min: 1, max: 4 },
   options: {
@@ -103,6 +108,7 @@ export const sampleWorker: ServiceSpec = {
   image: { build: 'sample-app' },
   replicas: 1,
   dependsOn: [...BACKENDS, 'sample-api'],
+  after: [TOXIPROXY],
   command: () => ['worker'],
   env: appEnv,
   ports: [{ name: 'metrics', container: WORKER_METRICS_PORT, publish: {} }],

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { addChaosCommand } from './commands/chaos.ts';
 import { addDoctorCommand } from './commands/doctor.ts';
 import { addDownCommand } from './commands/down.ts';
 import { addDrillCommand } from './commands/drill.ts';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   addStatusCommand(program);
   addDownCommand(program);
   addDrillCommand(program);
+  addChaosCommand(program);
   addGenerateCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;

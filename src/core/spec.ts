@@ -29,6 +29,8 @@ export interface ServiceSpec {
   instanceName?(index: number): string;
   /** Services whose every instance must be healthy before any instance of this one starts. */
   dependsOn: readonly string[];
+  /** Services started (and healthy) before this one when the stack runs them, without bringing them along (Toxiproxy in front of the API's dependencies). */
+  after?: readonly string[];
   /** Instances after the first wait for the first to be healthy (it bootstraps: a Patroni leader, a Redis master). */
   firstInstanceBootstraps?: boolean;
   /** Network aliases every instance carries besides its own name (e.g. the service name itself). */
@@ -173,6 +175,14 @@ export interface HealthSpec {
 export interface VolumeSpec {
   name: string;
   target: string;
+  /**
+   * A size in MiB makes the volume an in-memory filesystem of that size (a stack option decides): it can
+   * be filled to the brim in a bounded time without touching the host's disk, and its content lives only
+   * as long as the container runs. Undefined: an ordinary volume on the engine's disk.
+   */
+  sizeMiB?(ctx: SpecContext): number | undefined;
+  /** tmpfs ownership options of a sized volume (`uid=100,gid=102,mode=0700`): its root belongs to root otherwise. */
+  tmpfsOwner?: string;
 }
 
 export interface FileSpec {
@@ -207,6 +217,12 @@ export const CONTAINER_FAULTS: readonly FaultSpec[] = [
   { verb: 'restart', summary: 'stop, then start again' },
   { verb: 'pause', summary: 'freeze every process (cgroup freezer): connections stay open, nothing answers' },
   { verb: 'isolate', summary: "disconnect from the stack's network: peers lose it, the host still reaches its published ports" },
+  { verb: 'partition', summary: 'isolate several instances at once (a zone): each loses the others and the rest of the stack' },
+  { verb: 'packet-loss', summary: "drop a share of the packets on the instance's stack interface (tc netem, from a helper in its network namespace)" },
+  { verb: 'dns-failure', summary: "the instance's resolver points at a closed port: new connections by name fail, open ones go on" },
+  { verb: 'cpu-hog', summary: 'busy loops inside the container, bounded by timeout(1)' },
+  { verb: 'memory-hog', summary: 'a memory limit on the container for the experiment and a hog inside it: the kernel OOM-kills the hog' },
+  { verb: 'disk-fill', summary: 'fallocate a file on a volume until its filesystem is full (size-limited volumes only)' },
 ];
 
 /** What a spec's functions are given: the instance being rendered and a view of the whole stack. */

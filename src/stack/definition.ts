@@ -18,6 +18,7 @@ import { rabbitmq } from '../../services/rabbitmq/spec.ts';
 import { redisExporter } from '../../services/redis-exporter/spec.ts';
 import { redis, sentinel } from '../../services/redis/spec.ts';
 import { sampleApi, sampleWorker } from '../../services/sample-app/spec.ts';
+import { toxiproxy } from '../../services/toxiproxy/spec.ts';
 
 /**
  * The one stack: every service of the architecture, as `refstack up` runs it. The suites run subsets
@@ -33,6 +34,7 @@ export const STACK: readonly ServiceSpec[] = [
   sentinel,
   redisExporter,
   rabbitmq,
+  toxiproxy,
   sampleApi,
   sampleWorker,
   nginx,

@@ -39,8 +39,11 @@ describe('refstack CLI', { timeout: 60_000 }, () => {
     [['up', '--profile', 'fast'], /argument 'fast' is invalid. Allowed choices are test, production/],
     [['up', '--project', 'Bad_Name'], /project name "Bad_Name" must be/],
     [['up', '--replicas', 'sample-api'], /"sample-api" is not service=count/],
-    [['drill'], /name a drill or use --all: kill-primary/],
-    [['drill', 'kill-everything'], /unknown scenario "kill-everything": use one of kill-primary/],
+    [['drill'], /name a drill or use --all: crash-postgres, isolate-primary, kill-primary/],
+    [['drill', 'kill-everything'], /unknown drill "kill-everything": use one of crash-postgres/],
+    [['chaos', 'run'], /name experiments, or use --all or --every-run/],
+    [['chaos', 'run', 'kill-everything'], /unknown experiment "kill-everything": use one of /],
+    [['chaos', 'run', '--file', 'test/fixtures/chaos/unknown-fault.yaml'], /unknown-fault\.yaml is not a valid experiment:[\s\S]*missing tolerance[\s\S]*unknown fault "explode"[\s\S]*unknown service "postgress"/],
   ])('refstack %j is a usage error (exit 2) that says what is allowed', (args, message) => {
     const r = refstack(args);
     expect(r.code).toBe(2);

@@ -15,6 +15,8 @@ export interface ResultsFile {
   finishedAt: string | null;
   host: { cpus: number; memGiB: number; docker: string | null };
   results: ResultRecord[];
+  /** Journals of the chaos experiments run (src/chaos/journal.ts), when any ran: steps, probes, alerts seen, client series. */
+  journal?: unknown[];
 }
 
 export interface Measurement {
@@ -64,6 +66,23 @@ export function judge(value: number, target?: Target, bound?: Target): boolean {
   return (!target || meets(value, target)) && (!bound || meets(value, bound));
 }
 
+/** Appends one experiment journal to this run's results (one line per journal, like the records). */
+export function recordJournal(journal: unknown, runId = currentRunId()): void {
+  const dir = runDir(runId);
+  mkdirSync(dir, { recursive: true });
+  appendFileSync(join(dir, 'journal.jsonl'), `${JSON.stringify(journal)}\n`);
+  writeResultsFile({ finished: false, runId });
+}
+
+function readJournals(runId: string): unknown[] | undefined {
+  const file = join(runDir(runId), 'journal.jsonl');
+  if (!existsSync(file)) return undefined;
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as unknown);
+}
+
 export function readRecords(runId = currentRunId()): ResultRecord[] {
   const file = join(runDir(runId), 'records.jsonl');
   if (!existsSync(file)) return [];
@@ -92,6 +111,8 @@ export function writeResultsFile(options: { finished: boolean; docker?: string |
     },
     results: readRecords(runId),
   };
+  const journal = readJournals(runId);
+  if (journal) file.journal = journal;
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(file, null, 2)}\n`);
   renameSync(tmp, path);

@@ -91,7 +91,10 @@ async function bringUp(stack: RunningStack, started: string[], signal?: AbortSig
     await inst.spec.afterHealthy?.(handle, inst.ctx);
   };
   const serviceUp = async (spec: ServiceSpec) => {
-    await Promise.all(spec.dependsOn.map((d) => done.get(d)));
+    // Yield once: every service's promise is in `done` before any reads it (an `after` may come later in plan order).
+    await Promise.resolve();
+    const after = (spec.after ?? []).filter((s) => done.has(s));
+    await Promise.all([...spec.dependsOn, ...after].map((d) => done.get(d)));
     const [first, ...rest] = plan.instancesOf(spec.name);
     if (spec.firstInstanceBootstraps && first) {
       await instanceUp(first);
@@ -126,7 +129,7 @@ async function ensureInstance(handle: StackInstance, inst: PlannedInstance, plan
     if (placement.environment && state.running && !state.paused && state.health === 'healthy' && labels[LABEL.configHash] === hash) return undefined;
     await docker().getContainer(handle.container).remove({ force: true });
   }
-  for (const v of inst.spec.volumes ?? []) await ensureVolume(volumeName(placement, inst.name, v.name), placement, inst.spec.name);
+  for (const v of inst.spec.volumes ?? []) await ensureVolume(volumeName(placement, inst.name, v.name), placement, inst.spec.name, v.sizeMiB?.(inst.ctx), v.tmpfsOwner);
   const container = await docker().createContainer({ ...options, Labels: { ...options.Labels, [LABEL.configHash]: hash } });
   if (files.length) await container.putArchive(await filesArchive(files), { path: '/' });
   if (inst.spec.ports.some((p) => p.publish)) await docker().getNetwork(ingressNetwork(placement)).connect({ Container: container.id });
@@ -149,12 +152,16 @@ async function ensureNetworks(placement: Placement): Promise<void> {
   }
 }
 
-async function ensureVolume(name: string, placement: Placement, service: string): Promise<void> {
-  try {
-    await docker().getVolume(name).inspect();
-  } catch {
-    await docker().createVolume({ Name: name, Labels: { ...placementLabels(placement), [LABEL.service]: service } });
+/** A named volume; with a size, an in-memory filesystem of that size (see VolumeSpec.sizeMiB). */
+async function ensureVolume(name: string, placement: Placement, service: string, sizeMiB?: number, owner?: string): Promise<void> {
+  const driverOpts = sizeMiB ? { type: 'tmpfs', device: 'tmpfs', o: `size=${sizeMiB}m${owner ? `,${owner}` : ''}` } : undefined;
+  const existing = await docker().getVolume(name).inspect().catch(() => undefined);
+  if (existing) {
+    if ((existing.Options?.o ?? '') === (driverOpts?.o ?? '')) return;
+    // A volume's options are fixed; removing it here could throw data away, so the user decides.
+    throw new Error(`volume ${name} exists ${existing.Options?.o ? `as ${existing.Options.o}` : 'on disk'}, and this stack asks for ${driverOpts ? `an in-memory ${sizeMiB} MiB one` : 'one on disk'}: run \`refstack down --project ${placement.project}\` first`);
   }
+  await docker().createVolume({ Name: name, Labels: { ...placementLabels(placement), [LABEL.service]: service }, ...(driverOpts ? { DriverOpts: driverOpts } : {}) });
 }
 
 /** An environment running with one timing profile is not silently mixed with another. */
