@@ -3,7 +3,7 @@ import { sleep } from '../core/poll.ts';
 import type { RunningStack } from '../stack/docker/stack.ts';
 import { postgresCluster } from '../../services/postgres/cluster.ts';
 import { redisInfo, sentinelMaster } from '../../services/redis/probe.ts';
-import { MASTER_NAME } from '../../services/redis/spec.ts';
+import { MASTER_NAME, sentinel } from '../../services/redis/spec.ts';
 import { apiClient } from '../../services/sample-app/client.ts';
 import { ToxiproxyClient } from '../../services/toxiproxy/client.ts';
 import { percentile } from './stats.ts';
@@ -140,10 +140,10 @@ export const PROBES: readonly Probe[] = [
   {
     name: 'sentinel-agreement',
     summary: 'every Sentinel names the same Redis master, that node says it is master, and every other node is linked to it',
-    services: ['redis-sentinel'],
+    services: [sentinel.name],
     tolerance: 'none',
     async read(stack) {
-      const named = await Promise.all(stack.instances('redis-sentinel').map(async (s) => (await sentinelMaster(await s.hostPort('sentinel'), MASTER_NAME).catch(() => ['?']))[0]));
+      const named = await Promise.all(stack.instances(sentinel.name).map(async (s) => (await sentinelMaster(await s.hostPort('sentinel'), MASTER_NAME).catch(() => ['?']))[0]));
       const roles = await Promise.all(stack.instances('redis').map(async (n) => ({ name: n.name, info: await redisInfo(await n.hostPort('redis'), 'replication').catch(() => ({}) as Record<string, string>) })));
       const master = named[0];
       const agree = named.every((n) => n === master) && roles.some((r) => r.name === master && r.info.role === 'master');

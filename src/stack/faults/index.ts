@@ -39,6 +39,8 @@ export const FAULT_VERBS: readonly FaultVerb[] = [
  */
 export const DECLARED_ELSEWHERE: Readonly<Record<string, string>> = {
   switchover: 'a scenario runbook (src/scenarios/postgres.ts switchover; an experiment runs it as `scenario: switchover`)',
+  'burn-cpu': "container-node's busy loop inside its CPU quota, run by the monitoring suites (the chaos library's verb is cpu-hog)",
+  'hold-memory': "container-node's memory holder inside its limit, run by the monitoring suites (the chaos library's verb is memory-hog)",
   'fill-disk': "node-exporter's small tmpfs, filled by the monitoring suites (the chaos library's verb is disk-fill)",
 };
 
