@@ -2,6 +2,24 @@ import { defineConfig } from 'vitest/config';
 
 const env = { TESTCONTAINERS_RYUK_DISABLED: 'true' };
 
+/** What integration suites share (the nightly ones too). */
+const integration = {
+  env,
+  globalSetup: ['src/testing/global-setup.ts'],
+  // Suites measure timings: one file at a time on a 2-core machine keeps the figures honest.
+  pool: 'forks' as const,
+  poolOptions: { forks: { singleFork: true } },
+  testTimeout: 300_000,
+  hookTimeout: 300_000,
+};
+
+/**
+ * The nightly suites (test/nightly/): the long experiment sets that do not fit `npm test`'s 30-minute
+ * budget, run by `npm run test:nightly` and the nightly workflow. `npm test` runs a representative subset
+ * of each (the same scenarios and stack) under test/integration/.
+ */
+const nightly = process.env.REFSTACK_NIGHTLY === '1';
+
 export default defineConfig({
   test: {
     reporters: ['default'],
@@ -21,15 +39,10 @@ export default defineConfig({
           name: 'integration',
           sequence: { groupOrder: 1 },
           include: ['test/integration/**/*.test.ts', 'sample-app/test/integration/**/*.test.ts'],
-          env,
-          globalSetup: ['src/testing/global-setup.ts'],
-          // Suites measure timings: one file at a time on a 2-core machine keeps the figures honest.
-          pool: 'forks',
-          poolOptions: { forks: { singleFork: true } },
-          testTimeout: 300_000,
-          hookTimeout: 300_000,
+          ...integration,
         },
       },
+      ...(nightly ? [{ test: { name: 'nightly', sequence: { groupOrder: 2 }, include: ['test/nightly/**/*.test.ts'], ...integration } }] : []),
     ],
   },
 });

@@ -4,6 +4,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { currentRunId } from '../core/docker/labels.ts';
 import type { Secrets } from '../core/spec.ts';
 import { CORE_SERVICES } from '../stack/definition.ts';
+import { jaeger } from '../../services/jaeger/spec.ts';
+import { logShipper } from '../../services/log-shipper/spec.ts';
+import { opensearch } from '../../services/opensearch/spec.ts';
 import { planStack } from '../stack/plan.ts';
 import { RunningStack as Stack } from '../stack/docker/stack.ts';
 import type { ProfileName } from '../core/profiles.ts';
@@ -35,12 +38,14 @@ export function useStack(request: Omit<StackRequest, 'profile'> & { profile?: Pr
 }
 
 /**
- * The whole stack (every core service) with the options every suite that shares it needs: more API
- * clients (one with a 5 req/s limit), the API's fault-injection endpoint, a pre-stop delay.
+ * The whole stack but the search and tracing tier (proven on their own stacks by test/integration/logs and
+ * tracing: a JVM and a trace collector beside the latency suite would measure this 2-core machine, not
+ * the API), with the options every suite that shares it needs: more API clients (one with a 5 req/s
+ * limit), the API's fault-injection endpoint, a pre-stop delay.
  */
 export const SHARED_REQUEST: StackRequest = {
   profile: 'test',
-  services: CORE_SERVICES,
+  services: CORE_SERVICES.filter((s) => ![opensearch.name, logShipper.name, jaeger.name].includes(s)),
   options: { 'sample-app.clients': 'web,mobile,partner,batch,tiny:5', 'sample-app.faults': 'on', 'sample-app.env': 'SHUTDOWN_DELAY_MS=1500' },
 };
 

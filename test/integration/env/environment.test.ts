@@ -26,8 +26,13 @@ const json = <T>(r: { out: string; err: string }, what: string): T => {
   return JSON.parse(r.out) as T;
 };
 
-/** The drills: the experiments marked `drill: true`, in the order `refstack drill --all` runs them. */
-const DRILLS = loadExperiments().filter((e) => e.drill);
+/**
+ * The drills this suite runs: the two that issue 10 measured missing their targets on the default profile
+ * (a killed leader, a planned switchover). `refstack drill --all` (every `drill: true` experiment) is the
+ * nightly workflow's: it does not fit npm test's budget beside the suites that prove the same scenarios
+ * on the test profile.
+ */
+const DRILLS = loadExperiments().filter((e) => e.drill && ['kill-primary', 'switchover'].includes(e.name));
 
 const suffix = currentRunId().slice(-6).toLowerCase();
 /** A neighbour environment started before the suite, standing for a user's own: it must come through untouched. */
@@ -35,7 +40,7 @@ const NEIGHBOUR = `neighbour-${suffix}`;
 /** The suite's environment: its own project name, so its containers, ports and volumes are its own. */
 const PROJECT = `envsuite-${suffix}`;
 
-describeWithDocker('refstack up → status → drill --all → down, as a user runs them, beside another running environment', () => {
+describeWithDocker('refstack up → status → drill → down, as a user runs them, beside another running environment', () => {
   let neighbourOrder: { baseUrl: string; key: string; id: string } | undefined;
 
   beforeAll(async () => {
@@ -93,10 +98,10 @@ describeWithDocker('refstack up → status → drill --all → down, as a user r
     expect(redis.map((d) => /^(master|replica)\b/.exec(d)?.[1]).sort(), redis.join(' | ')).toEqual(['master', 'replica']);
   });
 
-  it(`\`refstack drill --all\` holds every drill (${DRILLS.map((d) => d.name).join(', ')}) within the default profile's promises and the plan's bounds`, async () => {
-    const r = await refstack(['drill', '--all', '--project', PROJECT, '--json'], 1_500_000);
+  it(`\`refstack drill ${DRILLS.map((d) => d.name).join(' ')}\` holds within the default profile's promises and the plan's bounds`, async () => {
+    const r = await refstack(['drill', ...DRILLS.map((d) => d.name), '--project', PROJECT, '--json'], 1_500_000);
     // The CLI records every figure itself (chaos.<drill>.*, under this run's id): only the verdicts are read here.
-    const reports = json<ScenarioReport[]>(r, 'refstack drill --all --json');
+    const reports = json<ScenarioReport[]>(r, 'refstack drill --json');
     expect(reports.map((x) => x.name)).toEqual(DRILLS.map((d) => d.name));
     const failed = reports.filter((x) => !x.ok).map((x) => `${x.name}: ${x.failures.join('; ')}`);
     expect(failed, 'drills that did not hold').toEqual([]);

@@ -18,11 +18,12 @@ import { useSharedStack } from '../../../src/testing/stack.ts';
 import { postgresCluster, type PostgresCluster } from '../../../services/postgres/cluster.ts';
 
 /**
- * The fixed rate of the latency and failover runs: 26 % of the lowest capacity measured on this
- * 2-core machine with the generator and neighbouring suites on it (380 req/s, docs/capacity.md).
- * The capacity test measures the ceiling of each run and must hold at least this rate.
+ * The fixed rate of the latency and failover runs: half the capacity measured on the shared stack on this
+ * 2-core machine (about 100 req/s in CI on 2026-11-30, with Prometheus, every exporter and the
+ * synchronous standby's commit wait on the same cores; the knee is the database's write path). The
+ * capacity test measures the ceiling of each run and must hold at least this rate.
  */
-const TARGET_RPS = 100;
+const TARGET_RPS = 50;
 const LOAD_SECONDS = 30;
 const API_INSTANCES = 2;
 
