@@ -38,9 +38,9 @@ export function useStack(request: Omit<StackRequest, 'profile'> & { profile?: Pr
 }
 
 /**
- * The whole stack but the search and tracing tier (proven on their own stacks by test/integration/logs and
- * tracing: a JVM and a trace collector beside the latency suite would measure this 2-core machine, not
- * the API), with the options every suite that shares it needs: more API clients (one with a 5 req/s
+ * The whole stack but the search and tracing tier (each on a stack of its own: test/nightly/logs,
+ * test/integration/tracing; a JVM and a trace collector beside the latency suite would measure this 2-core
+ * machine, not the API), with the options every suite that shares it needs: more API clients (one with a 5 req/s
  * limit), the API's fault-injection endpoint, a pre-stop delay.
  */
 export const SHARED_REQUEST: StackRequest = {

@@ -32,41 +32,24 @@ export const stop: FaultVerb = {
     }),
 };
 
-export const restart: FaultVerb = {
-  verb: 'restart',
-  undo: 'nothing to undo: the container is running again (its health is waited on)',
-  maxSeconds: BOUND,
-  params: {},
-  inject: (_stack, targets) =>
-    onEach(targets, async (t) => {
-      await t.restart();
-      return { detail: `restarted ${t.name}`, undo: () => restartIfDown(t) };
-    }),
-};
+/** A container verb with no parameters: one action on each target, undone by `undo`. */
+function simpleVerb(verb: string, undo: string, done: string, act: (t: StackInstance) => Promise<unknown>, undoing: (t: StackInstance) => Promise<void>): FaultVerb {
+  return {
+    verb,
+    undo,
+    maxSeconds: BOUND,
+    params: {},
+    inject: (_stack, targets) =>
+      onEach(targets, async (t) => {
+        await act(t);
+        return { detail: `${done} ${t.name}`, undo: () => undoing(t) };
+      }),
+  };
+}
 
-export const pause: FaultVerb = {
-  verb: 'pause',
-  undo: 'unpause (cgroup freezer thawed)',
-  maxSeconds: BOUND,
-  params: {},
-  inject: (_stack, targets) =>
-    onEach(targets, async (t) => {
-      await t.pause();
-      return { detail: `froze ${t.name}`, undo: () => t.recover() };
-    }),
-};
-
-export const isolate: FaultVerb = {
-  verb: 'isolate',
-  undo: "reconnect to the stack's network with its aliases",
-  maxSeconds: BOUND,
-  params: {},
-  inject: (_stack, targets) =>
-    onEach(targets, async (t) => {
-      await t.isolate();
-      return { detail: `isolated ${t.name}`, undo: () => t.recover() };
-    }),
-};
+export const restart = simpleVerb('restart', 'nothing to undo: the container is running again (its health is waited on)', 'restarted', (t) => t.restart(), (t) => restartIfDown(t));
+export const pause = simpleVerb('pause', 'unpause (cgroup freezer thawed)', 'froze', (t) => t.pause(), (t) => t.recover());
+export const isolate = simpleVerb('isolate', "reconnect to the stack's network with its aliases", 'isolated', (t) => t.isolate(), (t) => t.recover());
 
 /**
  * A zone outage: the targets leave the stack's network together and join a zone network of their own

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { countByLabels } from '../../../src/core/docker/cleanup.ts';
 import { currentRunId } from '../../../src/core/docker/labels.ts';
@@ -21,6 +22,16 @@ function refstack(args: string[], timeoutMs: number): Promise<{ code: number; ou
   });
 }
 
+async function withPostgres<T>(url: string, use: (db: pg.Client) => Promise<T>): Promise<T> {
+  const db = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  await db.connect();
+  try {
+    return await use(db);
+  } finally {
+    await db.end().catch(() => undefined);
+  }
+}
+
 const json = <T>(r: { out: string; err: string }, what: string): T => {
   expect(r.out, `${what} printed no JSON:\n${r.err.slice(-4000)}`).toMatch(/^[[{]/);
   return JSON.parse(r.out) as T;
@@ -41,18 +52,20 @@ const NEIGHBOUR = `neighbour-${suffix}`;
 const PROJECT = `envsuite-${suffix}`;
 
 describeWithDocker('refstack up → status → drill → down, as a user runs them, beside another running environment', () => {
-  let neighbourOrder: { baseUrl: string; key: string; id: string } | undefined;
+  let neighbourRow: { url: string; note: string } | undefined;
 
   beforeAll(async () => {
-    const up = await refstack(['up', 'nginx', '--project', NEIGHBOUR, '--profile', 'test'], 300_000);
+    // The Postgres tier only (etcd, Patroni, HAProxy): a neighbour with data, light enough that the drills
+    // below measure the suite's environment and not the neighbour's health checks.
+    const up = await refstack(['up', 'haproxy', '--project', NEIGHBOUR, '--profile', 'test'], 300_000);
     expect(up.code, `the neighbour environment did not start:\n${up.err.slice(-4000)}`).toBe(0);
     const vars = json<Record<string, string>>(await refstack(['env', '--project', NEIGHBOUR, '--json'], 60_000), 'refstack env');
-    const key = vars.API_KEYS!.split(',')[0]!;
-    const headers = { 'x-api-key': key, 'content-type': 'application/json' };
-    const user = (await (await fetch(`${vars.BASE_URL}/v1/users`, { method: 'POST', headers, body: JSON.stringify({ email: `neighbour-${suffix}@example.test`, name: 'Neighbour' }) })).json()) as { id: string };
-    const order = await fetch(`${vars.BASE_URL}/v1/orders`, { method: 'POST', headers, body: JSON.stringify({ userId: user.id, items: [{ productId: '1', quantity: 1 }] }) });
-    expect(order.status, await order.clone().text()).toBe(201);
-    neighbourOrder = { baseUrl: vars.BASE_URL!, key, id: ((await order.json()) as { id: string }).id };
+    const note = `neighbour-${suffix}`;
+    await withPostgres(vars.DATABASE_WRITE_URL!, async (db) => {
+      await db.query('CREATE TABLE IF NOT EXISTS neighbour_notes (note text PRIMARY KEY)');
+      await db.query('INSERT INTO neighbour_notes VALUES ($1)', [note]);
+    });
+    neighbourRow = { url: vars.DATABASE_WRITE_URL!, note };
   }, 400_000);
 
   afterAll(async () => {
@@ -114,7 +127,7 @@ describeWithDocker('refstack up → status → drill → down, as a user runs th
     expect(await countByLabels(projectFilter(PROJECT))).toEqual({ containers: 0, networks: 0, volumes: 0 });
     const statuses = json<InstanceStatus[]>(await refstack(['status', '--project', NEIGHBOUR, '--json'], 60_000), 'refstack status');
     expect(statuses.filter((s) => s.status !== 'running' || s.health === 'unhealthy'), 'neighbour instances not running healthy').toEqual([]);
-    const order = await fetch(`${neighbourOrder!.baseUrl}/v1/orders/${neighbourOrder!.id}`, { headers: { 'x-api-key': neighbourOrder!.key } });
-    expect(order.status, 'the neighbour still has its order').toBe(200);
+    const rows = await withPostgres(neighbourRow!.url, async (db) => (await db.query('SELECT note FROM neighbour_notes WHERE note = $1', [neighbourRow!.note])).rowCount);
+    expect(rows, 'the neighbour still has its row').toBe(1);
   });
 });

@@ -36,6 +36,8 @@ const CAPACITY = { startRps: TARGET_RPS / 2, maxRps: 2_000, factor: 1.5, refinem
 const FAILOVER = { beforeSeconds: 8, afterSeconds: 45, goodTailSeconds: 5 } as const;
 /** Prometheus scrapes every second (test profile): a window is queried once the scrapes after its end are in. */
 const SCRAPE_SETTLE_MS = 2_500;
+/** Unjudged warm-up windows before the first measurement: a steady state, not a retry of a judged window. */
+const WARM_UP = { seconds: 10, windows: 4 } as const;
 
 const SLO = { p95Ms: targets.latency.apiP95Ms, errorRate: targets.latency.errorRate };
 const ms = (seconds: number) => Math.round(seconds * 1000 * 10) / 10;
@@ -59,8 +61,15 @@ describeWithDocker('latency targets hold under open-model load on the whole envi
     client = createHttpLoadClient({ baseUrl: env.baseUrl, connections: 64 });
     const state = await prepareMixState(client, keys, `lat-${Date.now().toString(36)}`, 20);
     ({ request, failures } = loggingFailures(sampleApiRequester(client, keys, state)));
-    // Unjudged warm-up: JIT, connection pools, the Redis cache and the order pool the mix reads from.
-    await runOpenModel({ rps: TARGET_RPS, durationSeconds: 5, request });
+    // The shared stack comes from other suites' faults (a restarted API process, a rejoined replica): a
+    // healthy cluster first, then an unjudged warm-up (JIT, connection pools, the Redis cache, the order
+    // pool the mix reads from) until a short window meets the latency target, at most WARM_UP.windows times.
+    await env.cluster.waitHealthy();
+    for (let i = 1; i <= WARM_UP.windows; i++) {
+      const warm = await runOpenModel({ rps: TARGET_RPS, durationSeconds: WARM_UP.seconds, request });
+      process.stderr.write(`latency warm-up ${i}: p95 ${round(warm.latencyMs.p95)} ms, errors ${round(warm.errorRate, 4)}\n`);
+      if (warm.latencyMs.p95 < SLO.p95Ms.value && warm.errorRate <= SLO.errorRate.value) break;
+    }
     await sleep(2_000);
   }, 300_000);
 
