@@ -16,8 +16,9 @@ import { chromiumMissing, openInChromium } from '../../../src/testing/browser.ts
 const EVERY_RUN = loadExperiments().filter((e) => e.everyRun);
 
 describeWithDocker(`chaos experiments on one shared stack: ${EVERY_RUN.map((e) => e.name).join(', ')}`, () => {
-  // What these four need: the API behind nginx with its backends, Toxiproxy on its routes, and the alerting path.
-  const stack = useStack({ profile: CHAOS_STACK.profile, services: ['nginx', 'toxiproxy', 'prometheus', 'alertmanager', 'alert-receiver'], options: CHAOS_STACK.options });
+  // What these four need: the API behind nginx with its backends and the worker, Toxiproxy on its routes,
+  // and the alerting path; every scenario and probe they use names its services (a missing one is an error).
+  const stack = useStack({ profile: CHAOS_STACK.profile, services: ['nginx', 'sample-worker', 'toxiproxy', 'prometheus', 'alertmanager', 'alert-receiver'], options: CHAOS_STACK.options });
   let run: ChaosRun | undefined;
 
   it('every experiment of the subset holds: steady state before and after, every expected alert within its detection promise', async () => {
