@@ -22,8 +22,15 @@ describe('recoveryAfter', () => {
   });
 
   it('a late good second between bad ones does not count as recovery', () => {
-    const run = [second(0, 10), second(1, 500), second(2, 20), second(3, 500), second(4, 10)];
-    expect(recoveryAfter(run, 1, options).recoverySeconds).toBe(3);
+    const run = [second(0, 10), second(1, 500), second(2, 500), second(3, 20), second(4, 500), second(5, 500), second(6, 10)];
+    expect(recoveryAfter(run, 1, options).recoverySeconds).toBe(5);
+  });
+
+  it('one slow second amid good ones is noise; an error in one second never is', () => {
+    const blip = [second(0, 10), second(1, 900, 40), second(2, 20), second(3, 20), second(4, 267), second(5, 20), second(6, 20)];
+    expect(recoveryAfter(blip, 1, options)).toEqual({ recoverySeconds: 1, badSeconds: [1], goodTailSeconds: 5 });
+    const error = [second(0, 10), second(1, 900, 40), second(2, 20), second(3, 20), second(4, 20, 5), second(5, 20), second(6, 20)];
+    expect(recoveryAfter(error, 1, options)).toEqual({ recoverySeconds: 4, badSeconds: [1, 4], goodTailSeconds: 2 });
   });
 
   it('rejects a fault after the run', () => {
