@@ -19,7 +19,6 @@ import { percentile } from './stats.ts';
 import { detectionPromise } from './tolerance.ts';
 
 /** Seconds the steady state may take to hold before the method (the stack may still be settling from the previous experiment). */
-const SETTLE_SECONDS = 90;
 /** Beyond an alert's deadline the fault is not held longer: the alert has missed it. */
 const HOLD_MARGIN_SECONDS = 2;
 
@@ -97,14 +96,14 @@ async function runExperiment(e: Experiment, ctx: ScenarioContext, stack: Running
   requireStack(e, stack);
   for (const name of e.rollbacks) ctx.onRollback(ROLLBACKS[name]!.summary, () => ROLLBACKS[name]!.run(stack));
 
-  await ctx.step('the steady state holds before the method (no fault on an unhealthy system)', () => steadyState(e, stack, journal, 'before', SETTLE_SECONDS, since));
+  await ctx.step('the steady state holds before the method (no fault on an unhealthy system)', () => steadyState(e, stack, journal, 'before', e.settleSeconds, since));
   if (e.alerts.length) {
     await ctx.step(`none of the expected alerts is active already (${e.alerts.map((a) => a.name).join(', ')})`, async () => {
-      const deadline = performance.now() + SETTLE_SECONDS * 1000;
+      const deadline = performance.now() + e.settleSeconds * 1000;
       for (;;) {
         const active = (await activeAlerts(stack)).filter((a) => e.alerts.some((x) => x.name === a));
         if (!active.length) return;
-        if (performance.now() > deadline) throw new Error(`still active after ${SETTLE_SECONDS} s: ${active.join(', ')} (a new notification could not be told from the old one)`);
+        if (performance.now() > deadline) throw new Error(`still active after ${e.settleSeconds} s: ${active.join(', ')} (a new notification could not be told from the old one)`);
         await sleep(1_000);
       }
     });

@@ -70,6 +70,11 @@ export interface Experiment {
   figures: Record<string, Tolerance>;
   /** Seconds the steady state may take to hold again after the method. */
   recoverySeconds: number;
+  /**
+   * Seconds the steady state may take to hold before the method (no fault on an unhealthy system): an
+   * environment just started on a small machine is still warming up (JIT, a log backlog being indexed).
+   */
+  settleSeconds: number;
   /** Named rollbacks that always run (after the faults' own undo). */
   rollbacks: string[];
   /** Offered by `refstack drill` too. */

@@ -25,7 +25,7 @@ export class ExperimentError extends Error {
   }
 }
 
-const TOP_KEYS = ['title', 'claim', 'runbook', 'services', 'options', 'steady-state', 'during', 'method', 'signals', 'alerts', 'figures', 'recovery', 'rollbacks', 'drill', 'every-run'];
+const TOP_KEYS = ['title', 'claim', 'runbook', 'services', 'options', 'steady-state', 'during', 'method', 'signals', 'alerts', 'figures', 'recovery', 'settle', 'rollbacks', 'drill', 'every-run'];
 const MAX_FAULT_SECONDS = 600;
 
 /** Reads and validates every experiment in chaos/experiments/ (sorted by name); throws one error listing every bad file. */
@@ -78,6 +78,7 @@ export function parseExperiment(text: string, file: string, stack: readonly Serv
     alerts: v.list(doc.alerts ?? [], 'alerts').map((a, i) => v.alert(a, `alerts[${i}]`)),
     figures: v.figures(doc.figures, method.some((m) => m.kind === 'scenario'), method.flatMap((m) => (m.kind === 'fault' ? (FAULT_VERBS.find((f) => f.verb === m.fault)?.figures ?? []) : []))),
     recoverySeconds: v.seconds(doc.recovery ?? 120, 'recovery', 1, 900),
+    settleSeconds: v.seconds(doc.settle ?? 180, 'settle', 1, 900),
     rollbacks: v.list(doc.rollbacks ?? [], 'rollbacks').map((r, i) => v.rollback(r, `rollbacks[${i}]`)),
     drill: doc.drill === undefined ? false : v.bool(doc.drill, 'drill'),
     everyRun: doc['every-run'] === undefined ? false : v.bool(doc['every-run'], 'every-run'),
