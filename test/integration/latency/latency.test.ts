@@ -15,14 +15,13 @@ import { PLAN_BOUNDS, promises } from '../../../src/core/profiles.ts';
 import { targets } from '../../../src/core/targets.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
 import { record as recordResult } from '../../../src/testing/record.ts';
-import { useSharedStack } from '../../../src/testing/stack.ts';
+import { SHARED_REQUEST, useStack } from '../../../src/testing/stack.ts';
 import { postgresCluster, type PostgresCluster } from '../../../services/postgres/cluster.ts';
 
 /**
- * The fixed rate of the latency and failover runs: half the capacity measured on the shared stack on this
- * 2-core machine (about 100 req/s in CI on 2026-11-30, with Prometheus, every exporter and the
- * synchronous standby's commit wait on the same cores; the knee is the database's write path). The
- * capacity test measures the ceiling of each run and must hold at least this rate.
+ * The fixed rate of the latency and failover runs: half the capacity measured in CI on 2026-11-30 (about
+ * 100–210 req/s on 2 cores with the whole test-profile stack around the API; the knee is the synchronous
+ * standby's commit wait). The capacity test measures the ceiling of each run and must hold at least this rate.
  */
 const TARGET_RPS = 50;
 const LOAD_SECONDS = 30;
@@ -45,7 +44,11 @@ const ms = (seconds: number) => Math.round(seconds * 1000 * 10) / 10;
 const round = (value: number, digits = 1) => Number(value.toFixed(digits));
 
 describeWithDocker('latency targets hold under open-model load on the whole environment (nginx → API ×2, Patroni, Redis, RabbitMQ)', () => {
-  const stack = useSharedStack();
+  // A stack of its own: the API path (nginx → API ×2 → HAProxy/Patroni, Redis, RabbitMQ) and Prometheus,
+  // with the shared stack's API clients. Not the shared stack: the exporters scraped every second by the
+  // test profile (SQL on every Patroni member, RabbitMQ's per-queue metrics) and the faults other suites
+  // just injected measured this 2-core machine, not the API (p95 from 84 to 264 ms across four CI runs).
+  const stack = useStack({ services: ['nginx', 'sample-worker', 'prometheus'], options: SHARED_REQUEST.options });
   let env: { baseUrl: string; prometheus: PrometheusClient; cluster: PostgresCluster } | undefined;
   let client: HttpLoadClient | undefined;
   let request: LoadRequest;
