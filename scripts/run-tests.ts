@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { removeRun } from '../src/core/docker/cleanup.ts';
 import { engineInfo } from '../src/core/docker/engine.ts';
 import { newRunId } from '../src/core/docker/labels.ts';
@@ -64,13 +64,44 @@ const file = writeResultsFile({ finished: true, docker: engine.version ?? null, 
 process.stdout.write(`\n${summaryTable(file)}\n`);
 const missed = file.results.filter((r) => !r.pass);
 if (missed.length) process.stdout.write(`missed targets: ${missed.map((r) => `${r.id}=${r.value} (target ${r.target})`).join(', ')}\n`);
-process.stdout.write(`${testCounts()}\n`);
+process.stdout.write(`${testCounts()}${notHeld(file.journal ?? [])}\n`);
 process.exit(interrupted ? 130 : vitestCode !== 0 ? vitestCode : missed.length ? 1 : 0);
 
 /** The plain closing line CI reads: "tests: N passed, N failed, N skipped". */
+interface VitestReport {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTodoTests: number;
+  numFailedTestSuites: number;
+  testResults: { name: string; message?: string; assertionResults: { fullName: string; status: string; failureMessages: string[] }[] }[];
+}
+
 function testCounts(): string {
   if (!existsSync(vitestReport)) return 'tests: 0 passed, 1 failed (vitest wrote no report; see the output above)';
-  const report = JSON.parse(readFileSync(vitestReport, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number; numFailedTestSuites: number };
+  const report = JSON.parse(readFileSync(vitestReport, 'utf8')) as VitestReport;
   const failed = report.numFailedTests + (report.numFailedTests === 0 ? report.numFailedTestSuites : 0);
-  return `tests: ${report.numPassedTests} passed, ${failed} failed, ${report.numPendingTests + report.numTodoTests} skipped`;
+  return `tests: ${report.numPassedTests} passed, ${failed} failed, ${report.numPendingTests + report.numTodoTests} skipped${failureDigest(report)}`;
+}
+
+/** The failed tests and the head of each failure, last in the output: a CI log's tail says why without scrolling. */
+function failureDigest(report: VitestReport): string {
+  const lines: string[] = [];
+  const head = (message: string) => message.replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => l.trim() && !/^\s+at /.test(l)).slice(0, 12).map((l) => `    ${l.slice(0, 400)}`);
+  for (const file of report.testResults) {
+    const where = relative(process.cwd(), file.name);
+    if (file.message && !file.assertionResults.some((a) => a.status === 'failed')) lines.push(`  ${where}`, ...head(file.message));
+    for (const a of file.assertionResults.filter((x) => x.status === 'failed')) lines.push(`  ${where} › ${a.fullName}`, ...head(a.failureMessages.join('\n')));
+  }
+  return lines.length ? `\nfailed:\n${lines.join('\n')}` : '';
+}
+
+/** Experiments and drills that did not hold, each with what failed (their journals are in results.json). */
+function notHeld(journals: readonly unknown[]): string {
+  const lines: string[] = [];
+  for (const j of journals as { name?: string; profile?: string; report?: { ok?: boolean; failures?: string[] } | null }[]) {
+    if (j.report?.ok !== false) continue;
+    lines.push(`  ${j.name} (${j.profile} profile)`, ...(j.report.failures ?? []).map((f) => `    - ${f.split('\n')[0]!.slice(0, 600)}`));
+  }
+  return lines.length ? `\nnot held:\n${lines.join('\n')}` : '';
 }

@@ -59,6 +59,10 @@ export function patroniConfig(input: PatroniConfigInput): string {
       listen: `0.0.0.0:${PG_PORT}`,
       connect_address: `${input.member}:${PG_PORT}`,
       data_dir: DATA_DIR,
+      // A former primary that pg_rewind cannot bring back (WAL gone, diverged on the same timeline) is
+      // re-cloned from the leader instead of staying down: the cluster regains its replicas unattended.
+      remove_data_directory_on_rewind_failure: true,
+      remove_data_directory_on_diverged_timelines: true,
       bin_dir: input.binDir ?? '/usr/lib/postgresql/15/bin',
       pgpass: '/tmp/pgpass',
       authentication: {

@@ -207,7 +207,6 @@ function requireStack(e: Experiment, stack: RunningStack): void {
   if (problems.length) throw new Error(`experiment ${e.name} needs the stack started with ${problems.join(' ')} (stack ${stack.project} was not)`);
 }
 
-/** Polls every probe until all hold (bounded); returns the moment they did, or fails naming each probe that did not. */
 /** Reads probes at once; each reading says whether it met its tolerance (a condition probe: whether it holds). */
 async function readProbes(checks: readonly ProbeCheck[], stack: RunningStack, phase: 'before' | 'during' | 'after', since: (at?: number) => number) {
   return Promise.all(
@@ -222,6 +221,7 @@ async function readProbes(checks: readonly ProbeCheck[], stack: RunningStack, ph
   );
 }
 
+/** Polls every probe until all hold (bounded); returns the moment they did, or fails naming each probe that did not. */
 async function steadyState(e: Experiment, stack: RunningStack, journal: ExperimentJournal, phase: 'before' | 'after', withinSeconds: number, since: (at?: number) => number): Promise<number> {
   const deadline = performance.now() + withinSeconds * 1000;
   for (;;) {

@@ -40,7 +40,7 @@ export const thresholds = {
    * idle connection first and never sends a request on a socket Node is closing.
    */
   proxyUpstreamKeepAliveSeconds: 15,
-  proxyConnectTimeoutSeconds: 1,
+  proxyConnectTimeoutSeconds: 0.25,
   /** nginx passes a failed idempotent request to the other instance only within this window (see CONTRACT.md). */
   proxyNextUpstreamTimeoutSeconds: 2,
   proxyReadTimeoutSeconds: 8,
