@@ -11,7 +11,7 @@ export interface ApiClient {
   baseUrl: string;
   key: string;
   /** One request with a bounded timeout; status 0 when no answer came (never throws). */
-  call(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<ApiCall>;
+  call(method: string, path: string, body?: unknown, timeoutMs?: number, headers?: Record<string, string>): Promise<ApiCall>;
   createUser(label: string): Promise<string>;
   createOrder(userId: string, productId?: string): Promise<ApiCall>;
 }
@@ -20,11 +20,11 @@ export async function apiClient(stack: StackHandle, options: { client?: string; 
   const entry = stack.has('nginx') && !options.direct ? stack.first('nginx') : stack.first('sample-api');
   const baseUrl = await entry.url('http');
   const key = stack.apiKey(options.client);
-  const call = async (method: string, path: string, body?: unknown, timeoutMs = 5_000): Promise<ApiCall> => {
+  const call = async (method: string, path: string, body?: unknown, timeoutMs = 5_000, headers: Record<string, string> = {}): Promise<ApiCall> => {
     try {
       const response = await fetch(`${baseUrl}${path}`, {
         method,
-        headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(timeoutMs),
       });

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { addChaosCommand } from './commands/chaos.ts';
+import { addContractCommand } from './commands/contract.ts';
 import { addDoctorCommand } from './commands/doctor.ts';
 import { addDownCommand } from './commands/down.ts';
 import { addDrillCommand } from './commands/drill.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   addDownCommand(program);
   addDrillCommand(program);
   addChaosCommand(program);
+  addContractCommand(program);
   addGenerateCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;

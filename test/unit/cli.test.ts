@@ -43,6 +43,9 @@ describe('refstack CLI', { timeout: 60_000 }, () => {
     [['drill', 'kill-everything'], /unknown drill "kill-everything": use one of crash-postgres/],
     [['chaos', 'run'], /name experiments, or use --all or --every-run/],
     [['chaos', 'run', 'kill-everything'], /unknown experiment "kill-everything": use one of /],
+    [['contract'], /name a cell or use --all \(refstack contract --list shows them\): postgres-primary-slow/],
+    [['contract', 'postgres-primary-explodes'], /unknown cell "postgres-primary-explodes": refstack contract --list shows them/],
+    [['contract', 'redis-slow'], /cell redis-slow is not run here: Redis is reached through Sentinel/],
     [['chaos', 'run', '--file', 'test/fixtures/chaos/unknown-fault.yaml'], /unknown-fault\.yaml is not a valid experiment:(?=[\s\S]*missing tolerance)(?=[\s\S]*unknown fault "explode")(?=[\s\S]*unknown service "postgress")/],
   ])('refstack %j is a usage error (exit 2) that says what is allowed', (args, message) => {
     const r = refstack(args);

@@ -9,7 +9,8 @@ import { CHAOS_STACK } from '../../../src/chaos/stack.ts';
 import { runScenario } from '../../../src/scenarios/scenario.ts';
 import { formatReport } from '../../../src/scenarios/scenario.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
-import { useStack } from '../../../src/testing/stack.ts';
+import { itScenario, useStack } from '../../../src/testing/stack.ts';
+import { cellScenario, EVERY_RUN_CELLS } from '../../../src/contract/index.ts';
 import { chromiumMissing, openInChromium } from '../../../src/testing/browser.ts';
 
 /** The four experiments every `npm test` runs (`every-run: true`); the full set is the nightly job. */
@@ -46,4 +47,8 @@ describeWithDocker(`chaos experiments on one shared stack: ${EVERY_RUN.map((e) =
     expect(page.dom.plotted).toBe(3 * EVERY_RUN.length);
     expect(page.png.length).toBeGreaterThan(40_000);
   }, 120_000);
+
+  // The sample app's contract under one fault per dependency (contract.<dependency>.<fault>.*), on the same
+  // stack: its Toxiproxy routes are the matrix's. The whole matrix: test/nightly/contract/matrix.test.ts.
+  for (const [dependency, fault] of EVERY_RUN_CELLS) itScenario(cellScenario(dependency, fault), stack, 420_000);
 });
