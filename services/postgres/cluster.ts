@@ -32,6 +32,11 @@ export interface PostgresCluster {
   readonly read: Endpoint;
   member(name: string): PostgresMember;
   clientConfig(endpoint: Endpoint, overrides?: pg.ClientConfig): pg.ClientConfig;
+  /**
+   * One connection for `run`, always closed after it: HAProxy may cut it during a fault, so its 'error'
+   * event is absorbed and the failure surfaces as the rejected query. Throws what connect or `run` throws.
+   */
+  withClient<T>(endpoint: Endpoint, run: (client: pg.Client) => Promise<T>, overrides?: pg.ClientConfig): Promise<T>;
   /** Each member's role as Patroni's DCS view reports it; members missing from it are `down`. */
   roles(): Promise<Record<string, MemberRole>>;
   /** The member holding the leader key once exactly one does. */
@@ -96,6 +101,17 @@ class Cluster implements PostgresCluster {
 
   clientConfig(endpoint: Endpoint, overrides: pg.ClientConfig = {}): pg.ClientConfig {
     return { host: endpoint.host, port: endpoint.port, user: 'postgres', password: this.password, database: 'postgres', ...overrides };
+  }
+
+  async withClient<T>(endpoint: Endpoint, run: (client: pg.Client) => Promise<T>, overrides: pg.ClientConfig = {}): Promise<T> {
+    const client = new pg.Client(this.clientConfig(endpoint, overrides));
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return await run(client);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   }
 
   /** Patroni's /cluster view, asked of each member in turn until one answers. */

@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { sleep } from '../core/poll.ts';
 import type { RunningStack } from '../stack/docker/stack.ts';
 import { postgresCluster } from '../../services/postgres/cluster.ts';
@@ -91,17 +90,18 @@ export const PROBES: readonly Probe[] = [
     tolerance: 'required',
     async read(stack) {
       const cluster = await postgresCluster(stack);
-      const client = new pg.Client({ ...cluster.clientConfig(cluster.write), connectionTimeoutMillis: 2_000, query_timeout: 2_000 });
-      client.on('error', () => undefined);
       try {
-        await client.connect();
-        await client.query('CREATE TABLE IF NOT EXISTS chaos_probe (at timestamptz DEFAULT now())');
-        await client.query('INSERT INTO chaos_probe DEFAULT VALUES');
+        await cluster.withClient(
+          cluster.write,
+          async (client) => {
+            await client.query('CREATE TABLE IF NOT EXISTS chaos_probe (at timestamptz DEFAULT now())');
+            await client.query('INSERT INTO chaos_probe DEFAULT VALUES');
+          },
+          { connectionTimeoutMillis: 2_000, query_timeout: 2_000 },
+        );
         return { value: 1, unit: 'bool', detail: 'a row committed through the write port' };
       } catch (error) {
         return { value: 0, unit: 'bool', detail: `write refused: ${(error as Error).message.split('\n')[0]}` };
-      } finally {
-        await client.end().catch(() => undefined);
       }
     },
   },
@@ -126,15 +126,9 @@ export const PROBES: readonly Probe[] = [
     tolerance: 'required',
     async read(stack) {
       const cluster = await postgresCluster(stack);
-      const client = new pg.Client({ ...cluster.clientConfig(cluster.write), connectionTimeoutMillis: 3_000, statement_timeout: 3_000 });
-      await client.connect();
-      try {
-        const { rows } = await client.query<{ name: string; lag: number | null }>("SELECT application_name AS name, EXTRACT(EPOCH FROM replay_lag)::float8 AS lag FROM pg_stat_replication");
-        const worst = Math.max(0, ...rows.map((r) => r.lag ?? 0));
-        return { value: Math.round(worst * 1000) / 1000, unit: 's', detail: rows.map((r) => `${r.name} ${r.lag ?? 0} s`).join(', ') || 'no replica streaming' };
-      } finally {
-        await client.end().catch(() => undefined);
-      }
+      const { rows } = await cluster.withClient(cluster.write, (client) => client.query<{ name: string; lag: number | null }>("SELECT application_name AS name, EXTRACT(EPOCH FROM replay_lag)::float8 AS lag FROM pg_stat_replication"), { connectionTimeoutMillis: 3_000, statement_timeout: 3_000 });
+      const worst = Math.max(0, ...rows.map((r) => r.lag ?? 0));
+      return { value: Math.round(worst * 1000) / 1000, unit: 's', detail: rows.map((r) => `${r.name} ${r.lag ?? 0} s`).join(', ') || 'no replica streaming' };
     },
   },
   {

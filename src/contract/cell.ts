@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { cell as contractCell, deriveBudgets, type ContractCell, type FigureSpec } from '../../sample-app/contract/index.ts';
 import { metric, scrape } from '../../sample-app/test/support/metrics.ts';
 import { apiClient } from '../../services/sample-app/client.ts';
@@ -20,6 +19,7 @@ const CLEAN_SECONDS = 3;
 const RECOVERY_SECONDS = 90;
 /** Every acknowledged order's event processed within this long after the load stops. */
 const EVENTS_SECONDS = 120;
+const QUERY_LIMITS = { connectionTimeoutMillis: 5_000, query_timeout: 10_000 };
 
 /** The cells the suite can produce here, and for the others why not (src/contract/injections.ts). */
 export function cellInjection(c: ContractCell): Injection | { notRunHere: string } {
@@ -75,7 +75,7 @@ async function runCell(ctx: ScenarioContext, c: ContractCell, injection: Injecti
 
   const t0 = performance.now();
   const client = new ContractClient(api, userId, readable, t0).start();
-  let window: [number, number] = [0, 0];
+  const window: [number, number] = [0, 0];
   try {
     await sleep(BASELINE_SECONDS * 1000);
     const verb = faultVerb(injection.verb);
@@ -84,20 +84,23 @@ async function runCell(ctx: ScenarioContext, c: ContractCell, injection: Injecti
     const injected: Injected = await ctx.step(`${verb.verb} on ${injection.targets.map(describeSelector).join(', ')} for ${injection.seconds} s (${c.injection})`, () => verb.inject(stack, targets, params, injection.seconds));
     window[0] = performance.now() - t0;
     ctx.mark(`inject ${injected.detail}`);
-    ctx.onRollback(`undo ${verb.verb}`, () => injected.undo());
+    // Undone by its step, or by the rollback when a step before it threw: once either way (a toxic removed twice is a 404).
+    let undone: Promise<void> | undefined;
+    const undo = () => (undone ??= injected.undo());
+    ctx.onRollback(`undo ${verb.verb}`, undo);
     await sleep(injection.seconds * 1000);
-    await ctx.step(`undo: ${verb.undo}`, () => injected.undo());
+    await ctx.step(`undo: ${verb.undo}`, undo);
     window[1] = performance.now() - t0;
     ctx.mark('fault undone');
     const clean = await ctx.step(`the API answers cleanly for ${CLEAN_SECONDS} s in a row (at most ${RECOVERY_SECONDS} s)`, () => waitClean(client.samples, window[1]));
-    ctx.figure('recovery_seconds', round(Math.max(0, clean - window[1]) / 1000), 's', { note: 'undo → the end of the last answer that was not clean (a read not 200/404, a write not 201); 0: clean again before the undo' });
+    ctx.figure('disruption_seconds', round(Math.max(0, clean - window[0]) / 1000), 's', { note: `injection → the end of the last answer that was not clean (a read not 200/404, a write not 201; a client waits Retry-After between writes); 0: none; the fault was undone after ${injection.seconds} s` });
   } finally {
     await client.stop();
   }
 
   const processed = await ctx.step(`every acknowledged order processed by the worker (at most ${EVENTS_SECONDS} s)`, () => waitProcessed(cluster, [...client.acknowledged.values()]));
   const after = await scrape(workerMetrics);
-  const orders = await onPrimary(cluster, (db) => db.query<{ id: string }>('SELECT id::text AS id FROM orders WHERE user_id = $1 AND id <> $2', [userId, readable])).then((r) => r.rows.map((x) => x.id));
+  const orders = await cluster.withClient(cluster.write, (db) => db.query<{ id: string }>('SELECT id::text AS id FROM orders WHERE user_id = $1 AND id <> $2', [userId, readable]), QUERY_LIMITS).then((r) => r.rows.map((x) => x.id));
   const measured: Record<string, { value: number; note: string }> = measure(client.samples, window, {
     acknowledged: client.acknowledged.size,
     orders: orders.length,
@@ -164,21 +167,11 @@ async function waitClean(samples: readonly ContractSample[], from: number): Prom
 async function waitProcessed(cluster: Awaited<ReturnType<typeof postgresCluster>>, ids: string[]): Promise<number> {
   const deadline = performance.now() + EVENTS_SECONDS * 1000;
   for (;;) {
-    const n = Number((await onPrimary(cluster, (db) => db.query<{ n: string }>(`SELECT count(*) AS n FROM orders WHERE id = ANY($1::bigint[]) AND status = 'processed'`, [ids]))).rows[0]?.n);
+    const n = Number((await cluster.withClient(cluster.write, (db) => db.query<{ n: string }>(`SELECT count(*) AS n FROM orders WHERE id = ANY($1::bigint[]) AND status = 'processed'`, [ids]), QUERY_LIMITS)).rows[0]?.n);
     if (n === ids.length || performance.now() > deadline) return n;
     await sleep(1_000);
   }
 }
 
-async function onPrimary<T>(cluster: Awaited<ReturnType<typeof postgresCluster>>, run: (db: pg.Client) => Promise<T>): Promise<T> {
-  const db = new pg.Client(cluster.clientConfig(cluster.write, { connectionTimeoutMillis: 5_000, query_timeout: 10_000 }));
-  db.on('error', () => undefined);
-  await db.connect();
-  try {
-    return await run(db);
-  } finally {
-    await db.end().catch(() => undefined);
-  }
-}
 
 const round = (n: number, digits = 2) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : n);

@@ -19,15 +19,11 @@ export const replicaVisibility: Scenario = {
     const primary = await ctx.step('the cluster is healthy', () => cluster.waitHealthy(120_000));
     const marker = randomUUID();
     const t0 = await ctx.step('commit a marker row through the write endpoint', async () => {
-      const writer = new pg.Client(cluster.clientConfig(cluster.write));
-      await writer.connect();
-      try {
+      return cluster.withClient(cluster.write, async (writer) => {
         await writer.query('CREATE TABLE IF NOT EXISTS visibility (marker uuid PRIMARY KEY)');
         await writer.query('INSERT INTO visibility VALUES ($1)', [marker]);
         return performance.now();
-      } finally {
-        await writer.end();
-      }
+      });
     });
     const replicas = cluster.members.filter((m) => m.name !== primary.name);
     ctx.check(replicas.length === cluster.members.length - 1, `expected ${cluster.members.length - 1} replicas, found ${replicas.length}`);
@@ -38,14 +34,8 @@ export const replicaVisibility: Scenario = {
     });
     ctx.figure('visible_on_every_replica_seconds', seconds(t0, performance.now()), 's', { note: `commit → the row read back on ${replicas.map((r) => r.name).join(' and ')}` });
     await ctx.step('the read endpoint lands on a replica that has the row', async () => {
-      const reader = new pg.Client(cluster.clientConfig(cluster.read));
-      await reader.connect();
-      try {
-        const { rows } = await reader.query<{ r: boolean; n: string }>('SELECT pg_is_in_recovery() AS r, (SELECT count(*) FROM visibility WHERE marker = $1) AS n', [marker]);
-        ctx.check(rows[0]?.r === true && rows[0]?.n === '1', `the read endpoint answered ${JSON.stringify(rows[0])}, expected a replica with the row`);
-      } finally {
-        await reader.end();
-      }
+      const { rows } = await cluster.withClient(cluster.read, (reader) => reader.query<{ r: boolean; n: string }>('SELECT pg_is_in_recovery() AS r, (SELECT count(*) FROM visibility WHERE marker = $1) AS n', [marker]));
+      ctx.check(rows[0]?.r === true && rows[0]?.n === '1', `the read endpoint answered ${JSON.stringify(rows[0])}, expected a replica with the row`);
     });
   },
 };

@@ -16,7 +16,7 @@ import { chromiumMissing, openInChromium } from '../../../src/testing/browser.ts
 /** The four experiments every `npm test` runs (`every-run: true`); the full set is the nightly job. */
 const EVERY_RUN = loadExperiments().filter((e) => e.everyRun);
 
-describeWithDocker(`chaos experiments on one shared stack: ${EVERY_RUN.map((e) => e.name).join(', ')}`, () => {
+describeWithDocker(`chaos experiments (${EVERY_RUN.map((e) => e.name).join(', ')}) and one contract cell per dependency, on one stack`, () => {
   // What these four need: the API behind nginx with its backends and the worker, Toxiproxy on its routes,
   // and the alerting path; every scenario and probe they use names its services (a missing one is an error).
   const stack = useStack({ profile: CHAOS_STACK.profile, services: ['nginx', 'sample-worker', 'toxiproxy', 'prometheus', 'alertmanager', 'alert-receiver'], options: CHAOS_STACK.options });

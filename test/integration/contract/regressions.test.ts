@@ -42,14 +42,7 @@ describeWithDocker('the sample API keeps its contract: hung primary, ambiguous c
     return client;
   };
   /** One query on a fresh connection: survives the write endpoint cutting sessions during a fault. */
-  const queryOnce = async <R extends pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<R[]> => {
-    const client = await primaryClient();
-    try {
-      return (await client.query<R>(text, params)).rows;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  };
+  const queryOnce = async <R extends pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<R[]> => (await cluster.withClient(cluster.write, (client) => client.query<R>(text, params))).rows;
 
   it('hung_primary: the primary frozen for 12 s (shorter than the lease) gives 503 + Retry-After within the request budget, never a 500; reads go on; retried writes are not duplicated', async () => {
     const owner = await newUser('hung-primary');
