@@ -26,6 +26,7 @@ export const redis: ServiceSpec = {
   health: { command: `redis-cli info replication | grep -Eq 'role:master|master_link_status:up'` },
   scrape: [],
   alerts: [cache],
+  faults: [{ verb: 'maxmemory', summary: 'maxmemory 1 B with noeviction: every write refused with OOM, reads still answer' }],
   describe: async (instance) => {
     const info = await redisInfo(await instance.hostPort('redis'), 'replication');
     if (info.role === 'master') {

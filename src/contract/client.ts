@@ -10,6 +10,8 @@ export interface ContractSample {
   /** 0: no answer within the client's timeout. */
   status: number;
   retryAfter: boolean;
+  /** X-Read-Source of a read: cache, replica or primary. */
+  source?: string;
   key?: string;
 }
 
@@ -18,9 +20,11 @@ const TIMEOUT_MS = 10_000;
 const PRODUCT_READS_PER_SECOND = 4;
 const ORDER_READS_PER_SECOND = 2;
 const WRITES_PER_SECOND = 2;
+/** Product reads cycle over this many ids, cached before the load starts ({@link warmCache}): a miss is the cache failing, not a cold key. */
+export const HOT_PRODUCTS = 10;
 
 /**
- * The fault matrix's fixed mixed load through nginx: cached product reads (4/s), order reads on the read
+ * The fault matrix's fixed mixed load through nginx: cached product reads (4/s, over the hot products), order reads on the read
  * path (2/s) and order writes (2/s), each loop on its own schedule. Every write carries an Idempotency-Key
  * and is retried as the contract tells a client (sample-app/CONTRACT.md): after Retry-After on a 503/409,
  * after a second when no answer came or the proxy failed, always with the same key; a key is done at its
@@ -44,7 +48,7 @@ export class ContractClient {
 
   start(): this {
     this.loops = [
-      this.loop(PRODUCT_READS_PER_SECOND, (i) => this.send('getProduct', 'GET', `/v1/products/${(i % 100) + 1}`)),
+      this.loop(PRODUCT_READS_PER_SECOND, (i) => this.send('getProduct', 'GET', `/v1/products/${(i % HOT_PRODUCTS) + 1}`)),
       this.loop(ORDER_READS_PER_SECOND, () => this.send('getOrder', 'GET', `/v1/orders/${this.readableOrder}`)),
       this.loop(WRITES_PER_SECOND, () => this.write()),
     ];
@@ -80,7 +84,8 @@ export class ContractClient {
   private async send(kind: ContractSample['kind'], method: string, path: string, body?: unknown, key?: string) {
     const started = performance.now();
     const r = await this.api.call(method, path, body, TIMEOUT_MS, key ? { 'idempotency-key': key } : {});
-    this.samples.push({ t: Math.round(started - this.t0), kind, ms: Math.round((performance.now() - started) * 10) / 10, status: r.status, retryAfter: r.headers?.has('retry-after') ?? false, ...(key ? { key } : {}) });
+    const source = r.headers?.get('x-read-source');
+    this.samples.push({ t: Math.round(started - this.t0), kind, ms: Math.round((performance.now() - started) * 10) / 10, status: r.status, retryAfter: r.headers?.has('retry-after') ?? false, ...(source ? { source } : {}), ...(key ? { key } : {}) });
     return r;
   }
 
@@ -91,6 +96,17 @@ export class ContractClient {
       const started = performance.now();
       const waitMs = await send(i);
       await sleep(Math.max(typeof waitMs === 'number' ? waitMs : 0, gap - (performance.now() - started)));
+    }
+  }
+}
+
+/** Reads every hot product until one answer comes from the cache (X-Read-Source: cache), at most 10 s each. */
+export async function warmCache(api: ApiClient): Promise<void> {
+  for (let id = 1; id <= HOT_PRODUCTS; id++) {
+    const until = performance.now() + 10_000;
+    while ((await api.call('GET', `/v1/products/${id}`)).headers?.get('x-read-source') !== 'cache') {
+      if (performance.now() > until) throw new Error(`product ${id} not served from the cache within 10 s on a healthy stack`);
+      await sleep(100);
     }
   }
 }

@@ -2,7 +2,7 @@ import { CONTAINER_FAULTS, type FaultSpec, type ServiceSpec } from '../../core/s
 import { isolate, kill, partition, pause, restart, stop } from './container.ts';
 import { dnsFailure, packetLoss } from './network.ts';
 import { cpuHog, diskFill, memoryHog } from './resources.ts';
-import { appFaults, clockSkew, crashPostgres, memoryAlarm } from './service.ts';
+import { appFaults, clockSkew, crashPostgres, memoryAlarm, redisMaxmemory } from './service.ts';
 import { bandwidth, blackhole, latency, resetPeer, routeDown } from './toxics.ts';
 import type { FaultVerb } from './verb.ts';
 
@@ -25,6 +25,7 @@ export const FAULT_VERBS: readonly FaultVerb[] = [
   crashPostgres,
   clockSkew,
   memoryAlarm,
+  redisMaxmemory,
   appFaults,
   latency,
   bandwidth,

@@ -91,3 +91,25 @@ export const clockSkew: FaultVerb = {
     }),
 };
 
+
+/**
+ * Redis out of memory (services/redis `maxmemory`): maxmemory 1 B with noeviction, so every write is
+ * refused with OOM while reads still answer; undone by the settings it found.
+ */
+export const redisMaxmemory: FaultVerb = {
+  verb: 'maxmemory',
+  undo: 'maxmemory and maxmemory-policy set back to what they were',
+  maxSeconds: 300,
+  services: ['redis'],
+  params: {},
+  inject: (_stack, targets) =>
+    onEach(targets, async (t) => {
+      const get = async (key: string) => (await t.sh(`redis-cli config get ${key}`)).trim().split('\n')[1]?.trim() ?? '';
+      const before = { maxmemory: await get('maxmemory'), policy: await get('maxmemory-policy') };
+      await t.sh('redis-cli config set maxmemory-policy noeviction && redis-cli config set maxmemory 1');
+      return {
+        detail: `maxmemory 1 B with noeviction on ${t.name} (was ${before.maxmemory} B, ${before.policy}): writes refused with OOM`,
+        undo: () => t.sh(`redis-cli config set maxmemory ${before.maxmemory || 0} && redis-cli config set maxmemory-policy ${before.policy || 'noeviction'}`).then(() => undefined),
+      };
+    }),
+};

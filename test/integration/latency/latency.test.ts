@@ -11,6 +11,7 @@ import { recoveryAfter } from '../../../src/latency/recovery.ts';
 import { geometricRates, openModelStep, stepSearch } from '../../../src/latency/step-search.ts';
 import { loggingFailures, type FailureLog } from '../../../src/latency/requests.ts';
 import { meets } from '../../../src/core/results/target.ts';
+import { waitForQuietHost } from '../../../src/core/poll.ts';
 import { PLAN_BOUNDS, promises } from '../../../src/core/profiles.ts';
 import { targets } from '../../../src/core/targets.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
@@ -38,8 +39,8 @@ const FAILOVER = { beforeSeconds: 8, afterSeconds: 45, goodTailSeconds: 5 } as c
 const SCRAPE_SETTLE_MS = 2_500;
 /** Unjudged warm-up windows before the first measurement: a steady state, not a retry of a judged window. */
 const WARM_UP = { seconds: 10, windows: 6 } as const;
-/** The host's 1-minute load average the judged windows wait for (2.5 per core), at most maxWaitMs. */
-const QUIET = { loadAverage: cpus().length * 2.5, maxWaitMs: 180_000 } as const;
+/** How long the judged windows wait at most for a quiet host (src/core/poll.ts waitForQuietHost). */
+const QUIET_WAIT_MS = 180_000;
 
 const SLO = { p95Ms: targets.latency.apiP95Ms, errorRate: targets.latency.errorRate };
 const ms = (seconds: number) => Math.round(seconds * 1000 * 10) / 10;
@@ -76,10 +77,9 @@ describeWithDocker('latency targets hold under open-model load on the whole envi
     }
     // A benchmark window wants a quiet machine: the previous suite's restarts and resyncs (a rejoining
     // replica, a Redis full sync, a replacement worker draining) showed up as load average 6–11 and
-    // p95 246–264 ms at 50 req/s, against 4 and 83–190 ms when quiet. Bounded: measured anyway after QUIET.
-    const quietSince = performance.now();
-    while (loadavg()[0]! > QUIET.loadAverage && performance.now() - quietSince < QUIET.maxWaitMs) await sleep(2_000);
-    process.stderr.write(`latency: host load average ${loadavg()[0]!.toFixed(1)} after ${Math.round((performance.now() - quietSince) / 1000)} s of waiting for ≤ ${QUIET.loadAverage}\n`);
+    // p95 246–264 ms at 50 req/s, against 4 and 83–190 ms when quiet. Bounded: measured anyway after the wait.
+    const host = await waitForQuietHost(QUIET_WAIT_MS);
+    process.stderr.write(`latency: host load average ${host.loadAverage} after ${host.waitedSeconds} s of waiting for ≤ ${host.limit}\n`);
     await sleep(2_000);
   }, 600_000);
 
