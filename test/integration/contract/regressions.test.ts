@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import pg from 'pg';
 import { beforeAll, expect, it, onTestFinished } from 'vitest';
+import { waitForQuietHost } from '../../../src/core/poll.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
 import { useSharedStack } from '../../../src/testing/stack.ts';
 import { postgresCluster, type PostgresCluster } from '../../../services/postgres/cluster.ts';
@@ -141,6 +142,8 @@ describeWithDocker('the sample API keeps its contract: hung primary, ambiguous c
     await quiet(primary);
     const before = await scrape(app.workerMetricsUrl);
     const since = (await primary.query<{ now: Date }>('SELECT now()')).rows[0]!.now;
+    // write_p95_ms is a latency target: measured on a quiet host (the previous suite's load read 232 ms here, 30 ms quiet).
+    const host = await waitForQuietHost(90_000);
     const rabbitmq = stack().first('rabbitmq');
     await rabbitmq.sh('rabbitmqctl set_vm_memory_high_watermark 0', { user: 'root' });
     const latencies: number[] = [];
@@ -172,7 +175,7 @@ describeWithDocker('the sample API keeps its contract: hung primary, ambiguous c
     const after = await scrape(app.workerMetricsUrl);
     const counted = metric(after, 'orders_processed_total') - metric(before, 'orders_processed_total');
     const deduplicated = metric(after, 'events_deduplicated_total') - metric(before, 'events_deduplicated_total');
-    const note = `30 writes during the alarm, outbox backlog ${backlogDuringAlarm} while blocked, ${deduplicated} duplicate deliveries deduplicated by the worker`;
+    const note = `30 writes during the alarm, outbox backlog ${backlogDuringAlarm} while blocked, ${deduplicated} duplicate deliveries deduplicated by the worker; host load average ${host.loadAverage} when the alarm was raised`;
     const figures = [
       recordRegressionFigure('broker_alarm', 'write_p95_ms', Math.round(quantile(latencies, 0.95) * 10) / 10, budgets, `${note}; max ${Math.round(Math.max(...latencies))} ms`),
       recordRegressionFigure('broker_alarm', 'lost_events', ids.length - processed, budgets, note),
