@@ -56,7 +56,11 @@ export async function removeStaleTestRuns(): Promise<Removed> {
   for (const v of (await d.listVolumes({ filters })).Volumes ?? []) consider(v.Labels);
   const total: Removed = { containers: 0, networks: 0, volumes: 0 };
   for (const run of staleRuns) {
-    const r = await removeRun(run);
+    // A leftover the engine refuses to remove (a network with a stale endpoint after an interrupted run) must not stop this run.
+    const r = await removeRun(run).catch((error: Error) => {
+      process.stderr.write(`could not remove every leftover of run ${run}: ${error.message} (they carry the label ${LABEL.run}=${run}; restarting the Docker engine clears a stale endpoint)\n`);
+      return { containers: 0, networks: 0, volumes: 0 };
+    });
     total.containers += r.containers;
     total.networks += r.networks;
     total.volumes += r.volumes;
