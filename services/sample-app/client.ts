@@ -13,7 +13,7 @@ export interface ApiClient {
   /** One request with a bounded timeout; status 0 when no answer came (never throws). */
   call(method: string, path: string, body?: unknown, timeoutMs?: number, headers?: Record<string, string>): Promise<ApiCall>;
   createUser(label: string): Promise<string>;
-  createOrder(userId: string, productId?: string): Promise<ApiCall>;
+  createOrder(userId: string, productId?: string, timeoutMs?: number): Promise<ApiCall>;
 }
 
 export async function apiClient(stack: StackHandle, options: { client?: string; direct?: boolean } = {}): Promise<ApiClient> {
@@ -49,6 +49,6 @@ export async function apiClient(stack: StackHandle, options: { client?: string; 
       if (r.status !== 201) throw new Error(`POST /v1/users answered ${r.status}: ${JSON.stringify(r.body)} (is the stack up?)`);
       return (r.body as { id: string }).id;
     },
-    createOrder: (userId, productId = '7') => call('POST', '/v1/orders', { userId, items: [{ productId, quantity: 1 }] }),
+    createOrder: (userId, productId = '7', timeoutMs?: number) => call('POST', '/v1/orders', { userId, items: [{ productId, quantity: 1 }] }, timeoutMs),
   };
 }

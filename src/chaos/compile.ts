@@ -9,12 +9,12 @@ import { RunningStack } from '../stack/docker/stack.ts';
 import { faultVerb, type Injected } from '../stack/faults/index.ts';
 import { ROUTES_OPTION, routesOf } from '../../services/toxiproxy/routes.ts';
 import { activeAlerts, alertRules, AlertWatcher, SignalWatcher } from './alerts.ts';
-import type { Experiment, FaultStep, ProbeCheck, ScenarioStep } from './experiment.ts';
+import type { AlertExpectation, Experiment, FaultStep, ProbeCheck, ScenarioStep } from './experiment.ts';
 import { clientSeconds, type ExperimentJournal } from './journal.ts';
 import { probeByName } from './probes.ts';
 import { ROLLBACKS } from './rollbacks.ts';
 import { resolveTargets } from './targets.ts';
-import { failed, BackgroundClient, type ClientSample } from './traffic.ts';
+import { failed, forbidden, BackgroundClient, type ClientSample } from './traffic.ts';
 import { percentile } from './stats.ts';
 import { detectionPromise } from './tolerance.ts';
 
@@ -155,12 +155,17 @@ async function runExperiment(e: Experiment, ctx: ScenarioContext, stack: Running
       }
       const entry: ExperimentJournal['expectedAlerts'][number] = { name: alert.name, severity: alert.severity, deadlineSeconds: deadline, firedAfter: null, resolvedAfter: null };
       journal.expectedAlerts.push(entry);
-      const fired = await waitSighting(watcher, alert.name, 'firing', faultAtUnix, faultAtUnix + (deadline + HOLD_MARGIN_SECONDS) * 1000);
-      entry.firedAfter = fired ? sinceUnix(fired.at) - sinceUnix(faultAtUnix) : null;
+      const clock = detectionClock(alert.from, client.samples, faultFrom! - t0);
+      const clockAtUnix = clock ? epoch0 + clock.t : faultAtUnix;
+      const fired = await waitSighting(watcher, alert.name, 'firing', faultAtUnix, clockAtUnix + (deadline + HOLD_MARGIN_SECONDS) * 1000);
+      entry.firedAfter = fired ? Math.max(0, sinceUnix(fired.at) - sinceUnix(clockAtUnix)) : null;
       if (fired) ctx.mark(`${alert.name} notified (${fired.receiver}, ${alert.severity})`, t0 + (fired.at - epoch0));
+      const from = clock ? `first failed client request (${clock.status === 0 ? 'no answer' : clock.status}, ${round((clock.t - (faultFrom! - t0)) / 1000)} s after the fault)` : 'fault';
       ctx.figure(`alert_${alert.name}_detection_seconds`, round(entry.firedAfter ?? Number.POSITIVE_INFINITY), 's', {
         target: { op: '<=', value: deadline },
-        note: fired ? `fault → ${fired.receiver} notification (${alert.severity}: the ${ctx.profile.name} profile's detection promise)` : `no ${alert.name} notification within ${deadline + HOLD_MARGIN_SECONDS} s of the fault`,
+        note: fired
+          ? `${from} → ${fired.receiver} notification (${alert.severity}: the ${ctx.profile.name} profile's detection promise)${alert.from === 'first-failure' && !clock ? '; no client request failed, so the clock started at the fault' : ''}`
+          : `no ${alert.name} notification within ${deadline + HOLD_MARGIN_SECONDS} s of the ${from}`,
       });
       if (!alert.resolve) continue;
       const resolved = await waitSighting(watcher, alert.name, 'resolved', undoneAtUnix, Math.max(undoneAtUnix, fired?.at ?? 0) + (deadline + e.recoverySeconds) * 1000);
@@ -181,7 +186,7 @@ async function runExperiment(e: Experiment, ctx: ScenarioContext, stack: Running
     samples = await client.stop();
     journal.client = clientSeconds(samples);
     journal.alertsSeen = (await watcher.stop()).map((s) => ({ name: s.name, receiver: s.receiver, status: s.status, at: sinceUnix(s.at) }));
-    clientFigures(e, ctx, samples, faultFrom === undefined ? undefined : [faultFrom - t0, (faultTo ?? performance.now()) - t0]);
+    clientFigures(e, ctx, samples, faultFrom === undefined ? undefined : [faultFrom - t0, (faultTo ?? performance.now()) - t0], faultTo === undefined ? undefined : faultTo - t0);
   }
 }
 
@@ -224,16 +229,20 @@ async function readProbes(checks: readonly ProbeCheck[], stack: RunningStack, ph
 /** Polls every probe until all hold (bounded); returns the moment they did, or fails naming each probe that did not. */
 async function steadyState(e: Experiment, stack: RunningStack, journal: ExperimentJournal, phase: 'before' | 'after', withinSeconds: number, since: (at?: number) => number): Promise<number> {
   const deadline = performance.now() + withinSeconds * 1000;
+  const lastMiss = new Map<string, Awaited<ReturnType<typeof readProbes>>[number]>();
   for (;;) {
     const readings = await readProbes(e.steadyState, stack, phase, since);
     const missed = readings.filter((r) => !r.ok);
     if (!missed.length || performance.now() > deadline) {
-      journal.probes.push(...readings.map(({ target: _target, ...r }) => r));
+      // What the wait waited out: each probe's last miss before the final reading, so a slow settle is explained.
+      const waitedOut = [...lastMiss.values()].filter((m) => !missed.some((r) => r.probe === m.probe));
+      journal.probes.push(...[...waitedOut, ...readings].map(({ target: _target, ...r }) => r));
       if (missed.length) {
         throw new Error(`steady state does not hold ${phase === 'before' ? 'before the method (no fault injected)' : `${withinSeconds} s after the method`}: ${missed.map((r) => `${r.probe} = ${r.value} ${r.unit}${r.tolerance ? ` misses ${r.tolerance}` : ''} (${r.detail})`).join('; ')}`);
       }
       return performance.now();
     }
+    for (const m of missed) lastMiss.set(m.probe, m);
     await sleep(1_000);
   }
 }
@@ -327,7 +336,22 @@ async function waitSighting(watcher: AlertWatcher, name: string, status: 'firing
   }
 }
 
-function clientFigures(e: Experiment, ctx: ScenarioContext, samples: ClientSample[], window: [number, number] | undefined): void {
+/** The first client request that failed at or after the fault (ms since the experiment began), for an alert clocked from it. */
+function detectionClock(from: AlertExpectation['from'], samples: readonly ClientSample[], faultMs: number): ClientSample | undefined {
+  if (from !== 'first-failure') return undefined;
+  return samples.filter((s) => s.t >= faultMs && failed(s)).sort((a, b) => a.t - b.t)[0];
+}
+
+/** ms since the experiment began: last undo → the end of the first accepted write after the last failed one; 0 when no write failed. */
+function writeRecovery(writes: readonly ClientSample[], undoneMs: number): { seconds: number; note: string } {
+  const lastFailed = [...writes].reverse().find(failed);
+  if (!lastFailed) return { seconds: 0, note: 'no write failed' };
+  const back = writes.find((s) => s.t > lastFailed.t && !failed(s));
+  if (!back) return { seconds: Number.POSITIVE_INFINITY, note: `no write was accepted after the last failed one (${round(lastFailed.t / 1000)} s)` };
+  return { seconds: Math.max(0, back.t + back.ms - undoneMs) / 1000, note: `last undo → write accepted (${back.status}) after the last failed one (${lastFailed.status === 0 ? 'no answer' : lastFailed.status})` };
+}
+
+function clientFigures(e: Experiment, ctx: ScenarioContext, samples: ClientSample[], window: [number, number] | undefined, undoneMs: number | undefined): void {
   if (!samples.length) return;
   const reads = samples.filter((s) => s.kind === 'read');
   const writes = samples.filter((s) => s.kind === 'write');
@@ -340,6 +364,12 @@ function clientFigures(e: Experiment, ctx: ScenarioContext, samples: ClientSampl
   ctx.figure('client_requests', samples.length, 'requests', judged(e, 'client_requests', ctx, `${reads.length} reads, ${writes.length} writes through nginx`));
   ctx.figure('client_failed_reads', reads.filter(failed).length, 'requests', judged(e, 'client_failed_reads', ctx, why(reads) || 'none failed'));
   ctx.figure('client_failed_writes', writes.filter(failed).length, 'requests', judged(e, 'client_failed_writes', ctx, why(writes) || 'none failed'));
+  const bad = samples.filter(forbidden);
+  ctx.figure('client_server_errors', bad.length, 'requests', judged(e, 'client_server_errors', ctx, bad.length ? `${bad.map((s) => `${s.kind} ${s.status === 0 ? 'no answer' : s.status} at ${round(s.t / 1000)} s`).slice(0, 5).join(', ')}` : 'every failure was a 503 (a safe retry) or none'));
+  if (undoneMs !== undefined && writes.length) {
+    const recovery = writeRecovery(writes, undoneMs);
+    ctx.figure('client_write_recovery_seconds', round(recovery.seconds), 's', judged(e, 'client_write_recovery_seconds', ctx, recovery.note));
+  }
   const rate = inWindow.length ? inWindow.filter(failed).length / inWindow.length : 0;
   ctx.figure('client_error_rate', round(rate, 4), 'ratio', judged(e, 'client_error_rate', ctx, `${inWindow.filter(failed).length} of ${inWindow.length} requests in the fault window`));
   const ms = inWindow.filter((s) => !failed(s)).map((s) => s.ms);

@@ -45,7 +45,16 @@ export interface AlertExpectation {
   severity: Severity;
   /** The resolved notification must arrive too, within the same deadline after the fault is undone. */
   resolve: boolean;
+  /**
+   * Where the detection clock starts: at the injection (`fault`), or at the first request of the background
+   * client that failed after it (`first-failure`), for a fault that harms users only once a later event
+   * happens (a full disk fails writes at the next WAL segment; a lost quorum demotes at the lease's end).
+   */
+  from: DetectionClock;
 }
+
+export const DETECTION_CLOCKS = ['fault', 'first-failure'] as const;
+export type DetectionClock = (typeof DETECTION_CLOCKS)[number];
 
 /** One experiment, as validated from chaos/experiments/<name>.yaml (Chaos Toolkit's hypothesis, method, rollbacks). */
 export interface Experiment {
@@ -88,6 +97,8 @@ export const ENGINE_FIGURES: Readonly<Record<string, string>> = {
   client_requests: 'requests the background client sent during the experiment',
   client_failed_reads: 'GET requests through nginx that failed (status 0 or 5xx)',
   client_failed_writes: 'POST /v1/orders that failed (status 0 or 5xx)',
+  client_server_errors: 'answers a client must never get for a dependency fault: a 5xx other than 503, or no answer within the request budget + 1 s',
+  client_write_recovery_seconds: 'last undo → the first accepted write after the last failed one (0 when no write failed)',
   client_error_rate: 'failed / all requests, fault window',
   client_p95_ms: 'p95 client latency during the fault window',
   client_p99_ms: 'p99 client latency during the fault window',

@@ -7,7 +7,7 @@ import { SCENARIOS } from '../scenarios/index.ts';
 import { STACK } from '../stack/definition.ts';
 import { FAULT_VERBS, declaredVerbs } from '../stack/faults/index.ts';
 import { alertRules } from './alerts.ts';
-import { ENGINE_FIGURES, type Signal, type AlertExpectation, type Experiment, type MethodStep, type ProbeCheck, type TargetSelector } from './experiment.ts';
+import { DETECTION_CLOCKS, ENGINE_FIGURES, type DetectionClock, type Signal, type AlertExpectation, type Experiment, type MethodStep, type ProbeCheck, type TargetSelector } from './experiment.ts';
 import { PROBES } from './probes.ts';
 import { ROLLBACKS } from './rollbacks.ts';
 import { ROLES } from './targets.ts';
@@ -25,6 +25,7 @@ export class ExperimentError extends Error {
   }
 }
 
+const ALERT_KEYS = ['name', 'resolve', 'from'];
 const TOP_KEYS = ['title', 'claim', 'runbook', 'services', 'options', 'steady-state', 'during', 'method', 'signals', 'alerts', 'figures', 'recovery', 'settle', 'rollbacks', 'drill', 'every-run'];
 const MAX_FAULT_SECONDS = 600;
 
@@ -251,10 +252,15 @@ class Validator {
     const rule = typeof name === 'string' ? this.rules.get(name) : undefined;
     if (!rule) {
       this.problems.push(`${at}: unknown alert ${JSON.stringify(name)} (the stack's alert rules: ${[...this.rules.keys()].join(', ')})`);
-      return { name: String(name), severity: 'high', resolve: false };
+      return { name: String(name), severity: 'high', resolve: false, from: 'fault' };
+    }
+    if (isRecord(value)) {
+      for (const key of Object.keys(value)) if (!ALERT_KEYS.includes(key)) this.problems.push(`${at}.${key}: not a key of an expected alert (keys: ${ALERT_KEYS.join(', ')})`);
     }
     const resolve = isRecord(value) && value.resolve !== undefined ? this.bool(value.resolve, `${at}.resolve`) : true;
-    return { name: name as string, severity: rule.severity, resolve };
+    const from = isRecord(value) && value.from !== undefined ? value.from : 'fault';
+    if (!DETECTION_CLOCKS.includes(from as never)) this.problems.push(`${at}.from: ${DETECTION_CLOCKS.map((c) => `"${c}"`).join(' or ')}, not ${JSON.stringify(from)}`);
+    return { name: name as string, severity: rule.severity, resolve, from: from as DetectionClock };
   }
 
   figures(value: unknown, scenarioMethod: boolean, faultFigures: readonly string[]): Record<string, Tolerance> {

@@ -1,5 +1,6 @@
 import { sleep } from '../core/poll.ts';
 import { apiClient, type ApiClient } from '../../services/sample-app/client.ts';
+import { appPromises } from '../../services/sample-app/spec.ts';
 import type { RunningStack } from '../stack/docker/stack.ts';
 
 /** One request of the background client: when it started (ms since the experiment began), what, how long, how it ended. */
@@ -16,7 +17,9 @@ const WRITES_PER_SECOND = 2;
 /**
  * The client every experiment runs in the background when the stack serves the API: cached product
  * reads (8/s) and order writes (2/s) through nginx, each on its own schedule (a slow answer delays only
- * its own loop), with 3 s timeouts. Bounded by count and time; the journal plots what it saw.
+ * its own loop). Each request waits the API's request budget (REQUEST_BUDGET_MS) + 1 s: the API promises an
+ * answer within its budget, so no answer by then is a broken promise (status 0). Bounded by count and time;
+ * the journal plots what it saw.
  */
 export class BackgroundClient {
   readonly samples: ClientSample[] = [];
@@ -32,7 +35,11 @@ export class BackgroundClient {
     if (!stack.has('nginx')) return this;
     const api = await apiClient(stack);
     const userId = await api.createUser('chaos');
-    this.loops = [this.loop(api, 'read', READS_PER_SECOND, (i) => api.call('GET', `/v1/products/${(i % 100) + 1}`, undefined, 3_000)), this.loop(api, 'write', WRITES_PER_SECOND, () => api.createOrder(userId))];
+    const timeoutMs = appPromises(stack.profile).requestBudgetMs + 1_000;
+    this.loops = [
+      this.loop(api, 'read', READS_PER_SECOND, (i) => api.call('GET', `/v1/products/${(i % 100) + 1}`, undefined, timeoutMs)),
+      this.loop(api, 'write', WRITES_PER_SECOND, () => api.createOrder(userId, undefined, timeoutMs)),
+    ];
     return this;
   }
 
@@ -55,3 +62,6 @@ export class BackgroundClient {
 }
 
 export const failed = (s: ClientSample) => s.status === 0 || s.status >= 500;
+
+/** An answer the API's contract forbids for a dependency fault (sample-app/CONTRACT.md): a 5xx other than 503, or none within the budget. */
+export const forbidden = (s: ClientSample) => s.status === 0 || (s.status >= 500 && s.status !== 503);

@@ -171,7 +171,10 @@ export interface Promises {
    * update; replicas wake on the etcd watch) + promotion + HAProxy marking the new primary up.
    */
   failoverRtoSeconds: number;
-  /** Postgres crashed with Patroni alive: the next HA loop + crash recovery + HAProxy marking it up again. */
+  /**
+   * Postgres crashed with Patroni alive: the next HA loop + crash recovery + promotion (Patroni starts a
+   * crashed leader in recovery, then promotes it while it holds the lease) + HAProxy marking it up again.
+   */
   crashRtoSeconds: number;
   /** Planned switchover: the leader demotes and hands over (no lease to wait for) + HAProxy marking the candidate up. */
   switchoverPauseSeconds: number;
@@ -197,7 +200,7 @@ export function promises(p: Profile): Promises {
     round(2 * seconds(m.scrapeInterval) + seconds(m.evaluationInterval) + seconds(m.rateWindow) + seconds(m.forBySeverity[severity]) + seconds(m.alertmanager.groupWait) + ALLOWANCE.alertDeliverySeconds);
   return {
     failoverRtoSeconds: round(p.patroni.ttl + ALLOWANCE.promoteSeconds + proxyUp),
-    crashRtoSeconds: round(p.patroni.loopWait + ALLOWANCE.crashRestartSeconds + proxyUp),
+    crashRtoSeconds: round(p.patroni.loopWait + ALLOWANCE.crashRestartSeconds + ALLOWANCE.promoteSeconds + proxyUp),
     switchoverPauseSeconds: round(ALLOWANCE.promoteSeconds + proxyUp),
     cacheFailoverSeconds: round(p.sentinel.downAfterMs / 1000 + ALLOWANCE.sentinelElectionSeconds),
     alertDetectionSeconds: { high: detection('high'), medium: detection('medium'), low: detection('low') },

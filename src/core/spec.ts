@@ -218,7 +218,7 @@ export const CONTAINER_FAULTS: readonly FaultSpec[] = [
   { verb: 'pause', summary: 'freeze every process (cgroup freezer): connections stay open, nothing answers' },
   { verb: 'isolate', summary: "disconnect from the stack's network: peers lose it, the host still reaches its published ports" },
   { verb: 'partition', summary: 'isolate several instances at once (a zone): each loses the others and the rest of the stack' },
-  { verb: 'packet-loss', summary: "drop a share of the packets on the instance's stack interface (tc netem, from a helper in its network namespace)" },
+  { verb: 'flap', summary: "cut the instance's link to the stack's network and restore it, in a cycle (bursts of total loss, by Docker disconnect/connect)" },
   { verb: 'dns-failure', summary: "the instance's resolver points at a closed port: new connections by name fail, open ones go on" },
   { verb: 'cpu-hog', summary: 'busy loops inside the container, bounded by timeout(1)' },
   { verb: 'memory-hog', summary: 'a memory limit on the container for the experiment and a hog inside it: the kernel OOM-kills the hog' },

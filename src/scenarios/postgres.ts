@@ -258,6 +258,10 @@ export const stopPrimary: Scenario = {
     ctx.figure('graceful_stop_rto_seconds', m.outageSeconds, 's', { target: { op: '<', value: ctx.profile.patroni.ttl }, bound: RECOVERY_BOUND, note: `below the leader lease (ttl ${ctx.profile.patroni.ttl} s); ${note}` });
     lostWrites(ctx, 'graceful_stop_lost_acknowledged_writes', m);
     noSplitBrain(ctx, 'graceful_stop_split_brain_observations', m);
+    const back = await ctx.step(`${m.before.name} starts again and rejoins as a streaming replica`, () => rejoin(cluster, m.before));
+    stopped = undefined;
+    ctx.mark(`${m.before.name} streaming as a replica of ${m.after.name}`);
+    ctx.figure('graceful_stop_rejoin_seconds', back.seconds, 's', { note: `${m.before.name}; pg_rewind ${back.rewound ? 'ran' : 'was not needed'}` });
   },
 };
 

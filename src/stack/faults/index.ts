@@ -1,6 +1,6 @@
 import { CONTAINER_FAULTS, type FaultSpec, type ServiceSpec } from '../../core/spec.ts';
 import { isolate, kill, partition, pause, restart, stop } from './container.ts';
-import { dnsFailure, packetLoss } from './network.ts';
+import { dnsFailure, flap } from './network.ts';
 import { cpuHog, diskFill, memoryHog } from './resources.ts';
 import { appFaults, clockSkew, crashPostgres, memoryAlarm, redisMaxmemory } from './service.ts';
 import { bandwidth, blackhole, latency, resetPeer, routeDown } from './toxics.ts';
@@ -17,7 +17,7 @@ export const FAULT_VERBS: readonly FaultVerb[] = [
   pause,
   isolate,
   partition,
-  packetLoss,
+  flap,
   dnsFailure,
   cpuHog,
   memoryHog,

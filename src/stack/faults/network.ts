@@ -1,7 +1,3 @@
-import { docker } from '../../core/docker/engine.ts';
-import { imageRef } from '../../core/images/catalog.ts';
-import { LABEL } from '../../core/docker/labels.ts';
-import { containerName, placementLabels } from '../docker/placement.ts';
 import { num, onEach, rootSh, type FaultVerb } from './verb.ts';
 
 const RESOLV_BACKUP = '/tmp/refstack-chaos-resolv.conf';
@@ -31,51 +27,54 @@ export const dnsFailure: FaultVerb = {
 };
 
 /**
- * Packet loss (Pumba's way): a helper container from the toxiproxy image (it carries iproute2) joins the
- * target's network namespace with NET_ADMIN and adds a netem qdisc on the target's stack interface.
- * The helper removes the qdisc when stopped, and by itself at the hold time.
+ * A flapping link (the packet-loss family without tc netem, which this host forbids): the target leaves
+ * the stack's network for `down` seconds, comes back for `up` seconds, and again, until the hold time or
+ * the undo. Each cut drops every packet in flight both ways, as a lossy link does in bursts; Docker's
+ * disconnect/connect does it, so nothing runs inside the container. The loop stops by itself at the
+ * hold time; the undo stops it and reattaches the target. Figure: `link_cuts` (cuts made).
  */
-export const packetLoss: FaultVerb = {
-  verb: 'packet-loss',
-  undo: 'stop the helper: its trap deletes the netem qdisc (it also does at the hold time)',
+export const flap: FaultVerb = {
+  verb: 'flap',
+  undo: "stop the cycle and reconnect the target to the stack's network with its aliases",
   maxSeconds: 300,
+  figures: ['link_cuts'],
   params: {
-    percent: { kind: 'number', unit: '%', summary: 'share of packets dropped', min: 1, max: 100 },
-    delay: { kind: 'number', unit: 'ms', summary: 'added delay per packet', default: 0, min: 0, max: 5000 },
+    down: { kind: 'number', unit: 's', summary: 'seconds each cut lasts', default: 1, min: 0.2, max: 30 },
+    up: { kind: 'number', unit: 's', summary: 'seconds the link is back between cuts', default: 1, min: 0.2, max: 60 },
   },
-  inject: (stack, targets, params, holdSeconds) =>
+  inject: (_stack, targets, params, holdSeconds) =>
     onEach(targets, async (t) => {
-      const ip = await t.ip();
-      const netem = `netem ${num(params, 'delay') ? `delay ${num(params, 'delay')}ms ` : ''}loss ${num(params, 'percent')}%`;
-      const script =
-        `dev=$(ip -o -4 addr show | awk '$4 ~ /^${ip.replace(/\./g, '\\.')}\\// {print $2}'); ` +
-        `tc qdisc add dev "$dev" root ${netem} || exit 1; echo "netem on $dev"; ` +
-        `trap 'tc qdisc del dev "$dev" root; exit 0' TERM INT; sleep ${Math.ceil(holdSeconds) + 10} & wait $!; tc qdisc del dev "$dev" root`;
-      const helper = await docker().createContainer({
-        name: `${containerName(stack.placement, t.name)}-netem-${Date.now() % 100000}`,
-        Image: imageRef('toxiproxy'),
-        Entrypoint: ['sh', '-c', script],
-        Labels: { ...placementLabels(stack.placement), [LABEL.service]: 'chaos-netem' },
-        HostConfig: { NetworkMode: `container:${t.container}`, CapAdd: ['NET_ADMIN'], AutoRemove: false },
+      const downMs = num(params, 'down') * 1000;
+      const upMs = num(params, 'up') * 1000;
+      const until = performance.now() + holdSeconds * 1000;
+      let stopped = false;
+      let cuts = 0;
+      let wake: (() => void) | undefined;
+      const nap = (ms: number) => new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        wake = () => { clearTimeout(timer); resolve(); };
       });
-      await helper.start();
-      const started = performance.now();
-      let logs = '';
-      while (performance.now() - started < 10_000 && !/netem on/.test(logs)) {
-        logs = (await helper.logs({ stdout: true, stderr: true })).toString();
-        const state = await helper.inspect();
-        if (!state.State.Running && !/netem on/.test(logs)) {
-          await helper.remove({ force: true }).catch(() => undefined);
-          throw new Error(`tc netem could not be added on ${t.name}: ${logs.trim() || `helper exited ${state.State.ExitCode}`}`);
+      const cycle = (async () => {
+        while (!stopped && performance.now() < until) {
+          await t.isolate();
+          cuts += 1;
+          await nap(Math.min(downMs, Math.max(0, until - performance.now())));
+          await t.recover();
+          if (stopped) break;
+          await nap(Math.min(upMs, Math.max(0, until - performance.now())));
         }
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      })();
+      cycle.catch(() => undefined);
       return {
-        detail: `${netem} on ${t.name}`,
+        detail: `${t.name}'s link cut for ${num(params, 'down')} s every ${num(params, 'down') + num(params, 'up')} s`,
         async undo() {
-          await helper.stop({ t: 5 }).catch(() => undefined);
-          await helper.remove({ force: true }).catch(() => undefined);
+          stopped = true;
+          wake?.();
+          const failure = await cycle.then(() => undefined, (e: Error) => e);
+          await t.recover();
+          if (failure) throw new Error(`the flap cycle on ${t.name} failed after ${cuts} cuts: ${failure.message}`);
         },
+        figures: async () => [{ name: 'link_cuts', value: cuts, unit: 'cuts', note: `on ${t.name}` }],
       };
     }),
 };

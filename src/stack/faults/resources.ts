@@ -52,7 +52,9 @@ export const memoryHog: FaultVerb = {
         detail: `${t.name} limited to ${Math.round(limit / MIB)} MiB (using ${Math.round(used / MIB)} MiB); a hog grows towards ${cap} MiB`,
         async undo() {
           await rootSh(t, `pkill -P $(cat ${HOG_PID} 2>/dev/null) 2>/dev/null; true`).catch(() => undefined);
-          await container.update({ Memory: totalmem(), MemorySwap: -1 });
+          // cgroup v1 refuses a memory limit above the memory+swap limit (EINVAL): the latter goes up first.
+          await container.update({ Memory: limit, MemorySwap: 2 * totalmem() });
+          await container.update({ Memory: totalmem(), MemorySwap: 2 * totalmem() });
         },
         async figures() {
           const status = (await rootSh(t, `cat ${HOG_STATUS} 2>/dev/null || echo running`)).trim();

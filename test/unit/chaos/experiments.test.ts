@@ -85,6 +85,15 @@ alerts: [DatabaseGone]
     expect(problems(GOOD)).toEqual([]);
   });
 
+  it('an expected alert may start its detection clock at the first failed client request, and nothing else', () => {
+    const withAlert = (alert: string) => `${GOOD}alerts:\n${alert}\n`;
+    expect(problems(withAlert('  - name: ApiDown\n    from: first-failure'))).toEqual([]);
+    expect(parseExperiment(withAlert('  - name: ApiDown\n    from: first-failure'), '/tmp/ok.yaml').alerts[0]).toMatchObject({ name: 'ApiDown', from: 'first-failure', resolve: true });
+    expect(parseExperiment(withAlert('  - ApiDown'), '/tmp/ok.yaml').alerts[0]).toMatchObject({ from: 'fault' });
+    expect(problems(withAlert('  - name: ApiDown\n    from: first-error')).join('\n')).toMatch(/alerts\[0\]\.from: "fault" or "first-failure", not "first-error"/);
+    expect(problems(withAlert('  - name: ApiDown\n    deadline: 5')).join('\n')).toMatch(/alerts\[0\]\.deadline: not a key of an expected alert/);
+  });
+
   it('tolerances read src/core/targets.ts and the profile\'s promises', () => {
     expect(parseTolerance('latency.apiP95Ms').resolve(PROFILES.test)).toEqual(targets.latency.apiP95Ms);
     expect(parseTolerance('latency.errorRate').resolve(PROFILES.test)).toEqual(targets.latency.errorRate);
@@ -113,7 +122,7 @@ describe('the fault library (src/stack/faults)', () => {
       expect(verb.undo.length, verb.verb).toBeGreaterThan(10);
     }
     const covered = FAULT_VERBS.map((f) => f.verb);
-    for (const v of ['kill', 'stop', 'restart', 'pause', 'partition', 'latency', 'bandwidth', 'reset-peer', 'blackhole', 'packet-loss', 'disk-fill', 'cpu-hog', 'memory-hog', 'clock-skew', 'dns-failure']) expect(covered).toContain(v);
+    for (const v of ['kill', 'stop', 'restart', 'pause', 'partition', 'latency', 'bandwidth', 'reset-peer', 'blackhole', 'flap', 'disk-fill', 'cpu-hog', 'memory-hog', 'clock-skew', 'dns-failure']) expect(covered).toContain(v);
   });
 });
 
