@@ -19,6 +19,7 @@ module.exports = {
     layer('chaos-below-the-environment', '^src/chaos/', '^src/(env|cli|testing|bench)/', 'experiments run the same in a suite, behind refstack drill and refstack chaos run'),
     layer('environment-below-the-cli', '^src/env/', '^src/(cli|testing|bench)/', ''),
     layer('load-generator-is-a-library', '^src/(load|latency)/', '^(src/(stack|scenarios|env|cli|testing|bench)|services)/', 'the generator and latency helpers work against any URL'),
+    layer('harness-imports-no-app-tests', '^(src|services|monitoring)/', '^sample-app/test/', "the app's tests are not an API of the harness: what both need lives in src/core"),
     {
       name: 'sample-app-imports-no-harness',
       comment: 'the sample app ships alone in its image: nothing outside sample-app/',

@@ -7,6 +7,16 @@ export interface Toxic {
   attributes: Record<string, number>;
 }
 
+/** An answer of Toxiproxy's API other than 2xx; `status` tells a missing toxic (404) from a real failure. */
+export class ToxiproxyError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export class ToxiproxyClient {
   constructor(private readonly baseUrl: string) {}
 
@@ -18,7 +28,7 @@ export class ToxiproxyClient {
       signal: AbortSignal.timeout(5_000),
     });
     const text = await response.text();
-    if (!response.ok) throw new Error(`toxiproxy ${method} ${path} answered ${response.status}: ${text}`);
+    if (!response.ok) throw new ToxiproxyError(response.status, `toxiproxy ${method} ${path} answered ${response.status}: ${text}`);
     return text ? JSON.parse(text) : undefined;
   }
 
@@ -30,8 +40,13 @@ export class ToxiproxyClient {
     await this.call('POST', `/proxies/${proxy}/toxics`, toxic);
   }
 
+  /** Removes a toxic; one already gone (404: removed by a reset or an earlier undo) counts as removed. */
   async removeToxic(proxy: string, name: string): Promise<void> {
-    await this.call('DELETE', `/proxies/${proxy}/toxics/${name}`);
+    try {
+      await this.call('DELETE', `/proxies/${proxy}/toxics/${name}`);
+    } catch (error) {
+      if (!(error instanceof ToxiproxyError && error.status === 404)) throw error;
+    }
   }
 
   async setEnabled(proxy: string, enabled: boolean): Promise<void> {

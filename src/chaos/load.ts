@@ -6,6 +6,7 @@ import type { ServiceSpec } from '../core/spec.ts';
 import { SCENARIOS } from '../scenarios/index.ts';
 import { STACK } from '../stack/definition.ts';
 import { FAULT_VERBS, declaredVerbs } from '../stack/faults/index.ts';
+import { resolveParams } from '../stack/faults/params.ts';
 import { alertRules } from './alerts.ts';
 import { DETECTION_CLOCKS, ENGINE_FIGURES, type DetectionClock, type Signal, type AlertExpectation, type Experiment, type MethodStep, type ProbeCheck, type TargetSelector } from './experiment.ts';
 import { PROBES } from './probes.ts';
@@ -197,26 +198,13 @@ class Validator {
     const targets = this.list(value.targets, `${at}.targets`).map((t, i) => this.target(t, `${at}.targets[${i}]`, value.fault as string));
     if (Array.isArray(value.targets) && !value.targets.length) this.problems.push(`${at}.targets: at least one`);
     const duration = this.seconds(value.duration, `${at}.duration`, 0, Math.min(MAX_FAULT_SECONDS, verb?.maxSeconds ?? MAX_FAULT_SECONDS));
-    const params: Record<string, number | string> = {};
+    let params: Record<string, number | string> = {};
     const given = value.params === undefined ? {} : value.params;
     if (!isRecord(given)) this.problems.push(`${at}.params: a mapping`);
     else if (verb) {
-      for (const key of Object.keys(given)) if (!(key in verb.params)) this.problems.push(`${at}.params.${key}: ${verb.verb} takes no such parameter (parameters: ${Object.keys(verb.params).join(', ') || 'none'})`);
-      for (const [key, spec] of Object.entries(verb.params)) {
-        const raw = given[key] ?? spec.default;
-        if (raw === undefined) {
-          this.problems.push(`${at}.params.${key}: missing (${spec.summary}${spec.unit ? `, ${spec.unit}` : ''})`);
-          continue;
-        }
-        if (spec.kind === 'number') {
-          if (typeof raw !== 'number' || (spec.min !== undefined && raw < spec.min) || (spec.max !== undefined && raw > spec.max)) {
-            this.problems.push(`${at}.params.${key}: a number${spec.min !== undefined ? ` from ${spec.min}` : ''}${spec.max !== undefined ? ` to ${spec.max}` : ''}${spec.unit ? ` ${spec.unit}` : ''}, not ${JSON.stringify(raw)}`);
-          }
-        } else if (typeof raw !== 'string' || (spec.choices && !spec.choices.includes(raw))) {
-          this.problems.push(`${at}.params.${key}: ${spec.choices ? `one of ${spec.choices.join(', ')}` : 'a string'}, not ${JSON.stringify(raw)}`);
-        }
-        params[key] = raw as number | string;
-      }
+      const resolved = resolveParams(verb, given);
+      params = { ...resolved.params };
+      this.problems.push(...resolved.problems.map((p) => `${at}.params.${p}`));
     }
     return { kind: 'fault', fault: value.fault, targets, params, duration };
   }

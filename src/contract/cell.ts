@@ -1,15 +1,16 @@
 import { cell as contractCell, deriveBudgets, type ContractCell, type FigureSpec } from '../../sample-app/contract/index.ts';
-import { metric, scrape } from '../../sample-app/test/support/metrics.ts';
 import { apiClient } from '../../services/sample-app/client.ts';
 import { appPromises } from '../../services/sample-app/spec.ts';
 import { postgresCluster } from '../../services/postgres/cluster.ts';
 import { sleep, waitForQuietHost } from '../core/poll.ts';
+import { sampleSum, scrapeText } from '../core/prometheus-text.ts';
 import { ROLLBACKS } from '../chaos/rollbacks.ts';
 import { describeSelector, resolveTargets } from '../chaos/targets.ts';
 import { percentile } from '../chaos/stats.ts';
 import type { Scenario, ScenarioContext } from '../scenarios/scenario.ts';
 import { RunningStack } from '../stack/docker/stack.ts';
 import { faultVerb, type Injected } from '../stack/faults/index.ts';
+import { resolveParams } from '../stack/faults/params.ts';
 import { ContractClient, warmCache, type ContractSample } from './client.ts';
 import { INJECTIONS, isInjection, type Injection } from './injections.ts';
 
@@ -74,7 +75,7 @@ async function runCell(ctx: ScenarioContext, c: ContractCell, injection: Injecti
   // A cell with a latency target is a benchmark too: its fault window starts on a quiet host (bounded; the load is in the note).
   const host = c.figures.some((f) => f.name.endsWith('p95_ms')) ? await ctx.step('a quiet host for the latency figure (load average ≤ 2.5 per core, at most 90 s)', () => waitForQuietHost(90_000)) : undefined;
   const workerMetrics = await stack.first('sample-worker').url('metrics', '/metrics');
-  const before = await scrape(workerMetrics);
+  const before = await scrapeText(workerMetrics);
 
   const t0 = performance.now();
   const client = new ContractClient(api, userId, readable, t0).start();
@@ -83,7 +84,8 @@ async function runCell(ctx: ScenarioContext, c: ContractCell, injection: Injecti
     await sleep(BASELINE_SECONDS * 1000);
     const verb = faultVerb(injection.verb);
     const targets = (await Promise.all(injection.targets.map((s) => resolveTargets(stack, s)))).flat();
-    const params = { ...Object.fromEntries(Object.entries(verb.params).flatMap(([k, p]) => (p.default === undefined ? [] : [[k, p.default]]))), ...injection.params };
+    const { params, problems } = resolveParams(verb, injection.params);
+    if (problems.length) throw new Error(`contract cell ${c.id}: ${verb.verb} parameters: ${problems.join('; ')}`);
     const injected: Injected = await ctx.step(`${verb.verb} on ${injection.targets.map(describeSelector).join(', ')} for ${injection.seconds} s (${c.injection})`, () => verb.inject(stack, targets, params, injection.seconds));
     window[0] = performance.now() - t0;
     ctx.mark(`inject ${injected.detail}`);
@@ -102,14 +104,14 @@ async function runCell(ctx: ScenarioContext, c: ContractCell, injection: Injecti
   }
 
   const processed = await ctx.step(`every acknowledged order processed by the worker (at most ${EVENTS_SECONDS} s)`, () => waitProcessed(cluster, [...client.acknowledged.values()]));
-  const after = await scrape(workerMetrics);
+  const after = await scrapeText(workerMetrics);
   const orders = await cluster.withClient(cluster.write, (db) => db.query<{ id: string }>('SELECT id::text AS id FROM orders WHERE user_id = $1 AND id <> $2', [userId, readable]), QUERY_LIMITS).then((r) => r.rows.map((x) => x.id));
   const measured: Record<string, { value: number; note: string }> = measure(client.samples, window, {
     acknowledged: client.acknowledged.size,
     orders: orders.length,
     processed,
-    counted: metric(after, 'orders_processed_total') - metric(before, 'orders_processed_total'),
-    deadLettered: metric(after, 'queue_failed_total', { stage: 'dead_letter' }) - metric(before, 'queue_failed_total', { stage: 'dead_letter' }),
+    counted: sampleSum(after, 'orders_processed_total') - sampleSum(before, 'orders_processed_total'),
+    deadLettered: sampleSum(after, 'queue_failed_total', { stage: 'dead_letter' }) - sampleSum(before, 'queue_failed_total', { stage: 'dead_letter' }),
   });
   for (const f of c.figures) {
     const m = measured[figureKey(c, f)];

@@ -23,7 +23,7 @@ function toxicVerb(verb: string, summary: string, params: Record<string, ParamSp
         const api = await client(t);
         const name = `chaos-${verb}`;
         const proxy = str(p, 'route');
-        await api.removeToxic(proxy, name).catch(() => undefined);
+        await api.removeToxic(proxy, name);
         const spec = toxic(p as Record<string, number | string>);
         await api.addToxic(proxy, { name, toxicity: num(p, 'toxicity'), ...spec });
         return { detail: `${verb} on ${proxy} ${JSON.stringify(spec.attributes)}${num(p, 'toxicity') < 1 ? ` for ${num(p, 'toxicity') * 100}% of connections` : ''}`, undo: () => api.removeToxic(proxy, name) };
