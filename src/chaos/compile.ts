@@ -9,12 +9,12 @@ import { RunningStack } from '../stack/docker/stack.ts';
 import { faultVerb, type Injected } from '../stack/faults/index.ts';
 import { ROUTES_OPTION, routesOf } from '../../services/toxiproxy/routes.ts';
 import { activeAlerts, alertRules, AlertWatcher, SignalWatcher } from './alerts.ts';
-import type { AlertExpectation, Experiment, FaultStep, ProbeCheck, ScenarioStep } from './experiment.ts';
+import type { Experiment, FaultStep, ProbeCheck, ScenarioStep } from './experiment.ts';
 import { clientSeconds, type ExperimentJournal } from './journal.ts';
 import { probeByName } from './probes.ts';
 import { ROLLBACKS } from './rollbacks.ts';
 import { resolveTargets } from './targets.ts';
-import { failed, forbidden, BackgroundClient, type ClientSample } from './traffic.ts';
+import { detectionClock, failed, forbidden, writeRecovery, BackgroundClient, type ClientSample } from './traffic.ts';
 import { percentile } from './stats.ts';
 import { detectionPromise } from './tolerance.ts';
 
@@ -334,21 +334,6 @@ async function waitSighting(watcher: AlertWatcher, name: string, status: 'firing
     if (found || Date.now() > untilUnixMs) return found;
     await sleep(250);
   }
-}
-
-/** The first client request that failed at or after the fault (ms since the experiment began), for an alert clocked from it. */
-function detectionClock(from: AlertExpectation['from'], samples: readonly ClientSample[], faultMs: number): ClientSample | undefined {
-  if (from !== 'first-failure') return undefined;
-  return samples.filter((s) => s.t >= faultMs && failed(s)).sort((a, b) => a.t - b.t)[0];
-}
-
-/** ms since the experiment began: last undo → the end of the first accepted write after the last failed one; 0 when no write failed. */
-function writeRecovery(writes: readonly ClientSample[], undoneMs: number): { seconds: number; note: string } {
-  const lastFailed = [...writes].reverse().find(failed);
-  if (!lastFailed) return { seconds: 0, note: 'no write failed' };
-  const back = writes.find((s) => s.t > lastFailed.t && !failed(s));
-  if (!back) return { seconds: Number.POSITIVE_INFINITY, note: `no write was accepted after the last failed one (${round(lastFailed.t / 1000)} s)` };
-  return { seconds: Math.max(0, back.t + back.ms - undoneMs) / 1000, note: `last undo → write accepted (${back.status}) after the last failed one (${lastFailed.status === 0 ? 'no answer' : lastFailed.status})` };
 }
 
 function clientFigures(e: Experiment, ctx: ScenarioContext, samples: ClientSample[], window: [number, number] | undefined, undoneMs: number | undefined): void {

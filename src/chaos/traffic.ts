@@ -2,6 +2,7 @@ import { sleep } from '../core/poll.ts';
 import { apiClient, type ApiClient } from '../../services/sample-app/client.ts';
 import { appPromises } from '../../services/sample-app/spec.ts';
 import type { RunningStack } from '../stack/docker/stack.ts';
+import type { AlertExpectation } from './experiment.ts';
 
 /** One request of the background client: when it started (ms since the experiment began), what, how long, how it ended. */
 export interface ClientSample {
@@ -65,3 +66,21 @@ export const failed = (s: ClientSample) => s.status === 0 || s.status >= 500;
 
 /** An answer the API's contract forbids for a dependency fault (sample-app/CONTRACT.md): a 5xx other than 503, or none within the budget. */
 export const forbidden = (s: ClientSample) => s.status === 0 || (s.status >= 500 && s.status !== 503);
+
+/** The first client request that failed at or after the fault (ms since the experiment began), for an alert clocked from it. */
+export function detectionClock(from: AlertExpectation['from'], samples: readonly ClientSample[], faultMs: number): ClientSample | undefined {
+  if (from !== 'first-failure') return undefined;
+  return samples.filter((s) => s.t >= faultMs && failed(s)).sort((a, b) => a.t - b.t)[0];
+}
+
+/**
+ * Seconds from the last undo (`undoneMs`, ms since the experiment began, like each sample's `t`) to the end of
+ * the first accepted write after the last failed one; 0 when no write failed or writes were back before the undo.
+ */
+export function writeRecovery(writes: readonly ClientSample[], undoneMs: number): { seconds: number; note: string } {
+  const lastFailed = [...writes].reverse().find(failed);
+  if (!lastFailed) return { seconds: 0, note: 'no write failed' };
+  const back = writes.find((s) => s.t > lastFailed.t && !failed(s));
+  if (!back) return { seconds: Number.POSITIVE_INFINITY, note: `no write was accepted after the last failed one (${(lastFailed.t / 1000).toFixed(2)} s)` };
+  return { seconds: Math.max(0, back.t + back.ms - undoneMs) / 1000, note: `last undo → write accepted (${back.status}) after the last failed one (${lastFailed.status === 0 ? 'no answer' : lastFailed.status})` };
+}
