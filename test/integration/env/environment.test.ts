@@ -87,7 +87,7 @@ describeWithDocker('refstack up → status → drill → down, as a user runs th
     for (const s of statuses) expect([s.instance, s.status, s.health]).toEqual([s.instance, 'running', expect.stringMatching(/healthy|starting/)]);
     expect(r.out).toContain('endpoints (127.0.0.1 only)');
     expect(r.out).toMatch(/nginx http\s+http:\/\/127\.0\.0\.1:\d+\/v1\/products\/1/);
-  });
+  }, 480_000);
 
   it('`refstack up` on the running environment is a no-op that prints the table again', async () => {
     const r = await refstack(['up', '--project', PROJECT], 180_000);
