@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SharedStackFirst } from './src/testing/sequencer.ts';
 
 const env = { TESTCONTAINERS_RYUK_DISABLED: 'true' };
 
@@ -24,6 +25,7 @@ export default defineConfig({
   test: {
     reporters: ['default'],
     teardownTimeout: 120_000,
+    sequence: { sequencer: SharedStackFirst },
     projects: [
       {
         test: {

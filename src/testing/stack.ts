@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { currentRunId } from '../core/docker/labels.ts';
@@ -18,6 +18,7 @@ import type { RunningStack } from '../stack/docker/stack.ts';
 import type { StackRequest } from '../stack/plan.ts';
 import { formatReport, runScenario, type Scenario } from '../scenarios/scenario.ts';
 import { record } from './record.ts';
+import { lastSharedStackUser } from './sequencer.ts';
 
 /**
  * A subset of the one stack for the test file: started (with the `test` profile unless asked otherwise)
@@ -58,7 +59,7 @@ interface SharedStackRecord {
 /**
  * The test run's shared stack: started by the first file that asks for it, reused by every later one
  * (its identity is kept in reports/<run>/shared-stack.json, since test files do not share modules), and
- * removed with the run. Starting a full stack costs a minute on this machine; files that only run
+ * removed after the last file that uses it (src/testing/sequencer.ts runs those files first), or with the run. Starting a full stack costs a minute on this machine; files that only run
  * scenarios and leave it healthy (their rollbacks always run) share one. A file that must break it for
  * good uses {@link useStack} instead.
  */
@@ -67,6 +68,11 @@ export function useSharedStack(): () => RunningStack {
   beforeAll(async () => {
     stack = await sharedStack();
   }, 900_000);
+  afterAll(async () => {
+    if (!lastSharedStackUser()) return;
+    rmSync(join(runDir(), 'shared-stack.json'), { force: true });
+    await stack?.remove();
+  }, 180_000);
   return () => {
     if (!stack) throw new Error('the shared stack did not start (see the error of beforeAll above)');
     return stack;
