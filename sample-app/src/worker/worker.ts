@@ -19,6 +19,8 @@ export interface RunningWorker {
 }
 
 const PREFETCH = 10;
+/** ms of the shutdown timeout kept for closing the broker connection, the metrics server and the pool (1.5 + 0.5 + 1 s). */
+const CLOSE_RESERVE_MS = 3_000;
 
 /**
  * Consumes events.process with manual acks; each event is processed once per event id (the dedupe
@@ -158,13 +160,23 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
       stopping = true;
       clearInterval(depth);
       clearInterval(janitor);
+      // Every step is bounded so that the whole stop fits the shutdown timeout: a step that hangs (a
+      // half-open broker socket, a stuck query) is named in the log and the next one runs. Nothing is lost
+      // by it: a message not acked returns to the queue when the connection goes, and processing is deduplicated.
+      const drainUntil = performance.now() + t.shutdownTimeoutMs - CLOSE_RESERVE_MS;
+      const bounded = async (step: string, ms: number, work: () => Promise<unknown>) => {
+        const started = performance.now();
+        const done = await Promise.race([work().then(() => true, () => true), sleep(Math.max(0, ms)).then(() => false)]);
+        if (!done) log.warn({ step, waitedMs: Math.round(performance.now() - started) }, 'shutdown step did not finish in time; going on');
+      };
       const channel = amqp.channel;
-      if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => undefined);
+      if (channel && consumerTag) await bounded('cancel the consumer', 1_000, () => channel.cancel(consumerTag!));
       // Messages being processed finish and are acked; unacked prefetched ones return to the queue on close.
-      while (inFlight.size) await Promise.race([Promise.allSettled([...inFlight]), sleep(100)]);
-      await amqp.close();
-      await closeServer(server);
-      await db.close();
+      while (inFlight.size && performance.now() < drainUntil) await Promise.race([Promise.allSettled([...inFlight]), sleep(100)]);
+      if (inFlight.size) log.warn({ pending: inFlight.size }, 'drain deadline reached: their messages return to the queue unacked');
+      await bounded('close the broker connection', 1_500, () => amqp.close());
+      await bounded('close the metrics server', 500, () => closeServer(server));
+      await bounded('close the database pool', 1_000, () => db.close());
     },
   };
 }

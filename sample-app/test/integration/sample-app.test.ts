@@ -309,7 +309,8 @@ describeWithDocker('sample-app: the API and worker on the one stack (Patroni beh
   it('the worker drains and exits 0 on SIGTERM, and a replacement worker processes what was queued meanwhile', async () => {
     const worker = stack().first('sample-worker');
     await worker.stop(10);
-    expect((await worker.state()).exitCode, 'the worker exited cleanly').toBe(0);
+    const exitCode = (await worker.state()).exitCode;
+    expect(exitCode, `the worker exited cleanly; its last log lines:\n${exitCode === 0 ? '' : await worker.logs({ tail: 20 })}`).toBe(0);
     const created = await call(app.baseUrl, app.apiKey, 'POST', '/v1/orders', { userId, items: [{ productId: '33', quantity: 1 }] });
     expect(created.status, created.text).toBe(201);
     await worker.start();
