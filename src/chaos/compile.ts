@@ -186,7 +186,9 @@ async function runExperiment(e: Experiment, ctx: ScenarioContext, stack: Running
     samples = await client.stop();
     journal.client = clientSeconds(samples);
     journal.alertsSeen = (await watcher.stop()).map((s) => ({ name: s.name, receiver: s.receiver, status: s.status, at: sinceUnix(s.at) }));
-    clientFigures(e, ctx, samples, faultFrom === undefined ? undefined : [faultFrom - t0, (faultTo ?? performance.now()) - t0], faultTo === undefined ? undefined : faultTo - t0);
+    // Write recovery counts from the last undo of a fault; a scenario's end is not an undo (it measures its own recovery).
+    const undoneMs = faultTo !== undefined && e.method.every((m) => m.kind === 'fault') ? faultTo - t0 : undefined;
+    clientFigures(e, ctx, samples, faultFrom === undefined ? undefined : [faultFrom - t0, (faultTo ?? performance.now()) - t0], undoneMs);
   }
 }
 

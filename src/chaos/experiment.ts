@@ -98,7 +98,7 @@ export const ENGINE_FIGURES: Readonly<Record<string, string>> = {
   client_failed_reads: 'GET requests through nginx that failed (status 0 or 5xx)',
   client_failed_writes: 'POST /v1/orders that failed (status 0 or 5xx)',
   client_server_errors: 'answers a client must never get for a dependency fault: a 5xx other than 503, or no answer within the request budget + 1 s',
-  client_write_recovery_seconds: 'last undo → the first accepted write after the last failed one (0 when no write failed)',
+  client_write_recovery_seconds: 'last undo → the first accepted write after the last failed one (0 when no write failed; methods of faults only: a scenario measures its own)',
   client_error_rate: 'failed / all requests, fault window',
   client_p95_ms: 'p95 client latency during the fault window',
   client_p99_ms: 'p99 client latency during the fault window',
