@@ -143,6 +143,7 @@ async function runExperiment(e: Experiment, ctx: ScenarioContext, stack: Running
       ctx.figure(`signal_${signal.name}_seconds`, after ?? Number.POSITIVE_INFINITY, 's', { target: { op: '<=', value: deadline }, note: seenAt === undefined ? `\`${signal.query}\` returned nothing within ${deadline} s` : `fault → \`${signal.query}\` returns a series (no alert rule covers this yet)` });
     }
     const rules = alertRules(stack.plan.specs, ctx.profile);
+    const scenarioMethod = e.method.some((m) => m.kind === 'scenario');
     const faultLasted = (faultTo! - faultFrom!) / 1000;
     for (const alert of e.alerts) {
       const deadline = detectionPromise(ctx.profile, alert.severity);
@@ -168,12 +169,19 @@ async function runExperiment(e: Experiment, ctx: ScenarioContext, stack: Running
           : `no ${alert.name} notification within ${deadline + HOLD_MARGIN_SECONDS} s of the ${from}`,
       });
       if (!alert.resolve) continue;
-      const resolved = await waitSighting(watcher, alert.name, 'resolved', undoneAtUnix, Math.max(undoneAtUnix, fired?.at ?? 0) + (deadline + e.recoverySeconds) * 1000);
-      entry.resolvedAfter = resolved ? sinceUnix(resolved.at) - sinceUnix(undoneAtUnix) : null;
+      // A scenario heals inside its own steps (a failover, a rejoin) and ends later: its alert may resolve
+      // before that end, which is no undo. Any resolve after the firing counts there (0 s when before the end).
+      const resolvedFrom = scenarioMethod ? (fired?.at ?? undoneAtUnix) : undoneAtUnix;
+      const resolved = await waitSighting(watcher, alert.name, 'resolved', resolvedFrom, Math.max(undoneAtUnix, fired?.at ?? 0) + (deadline + e.recoverySeconds) * 1000);
+      entry.resolvedAfter = resolved ? Math.max(0, sinceUnix(resolved.at) - sinceUnix(undoneAtUnix)) : null;
       if (resolved) ctx.mark(`${alert.name} resolved`, t0 + (resolved.at - epoch0));
       ctx.figure(`alert_${alert.name}_resolve_seconds`, round(entry.resolvedAfter ?? Number.POSITIVE_INFINITY), 's', {
         target: { op: '<=', value: deadline + e.recoverySeconds },
-        note: resolved ? 'fault undone → resolved notification (detection promise + the recovery allowance)' : 'no resolved notification',
+        note: resolved
+          ? resolved.at < undoneAtUnix
+            ? `resolved ${round((undoneAtUnix - resolved.at) / 1000)} s before the scenario ended (it healed inside its steps)`
+            : `${scenarioMethod ? 'scenario ended' : 'fault undone'} → resolved notification (detection promise + the recovery allowance)`
+          : 'no resolved notification',
       });
     }
 
