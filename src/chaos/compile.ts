@@ -94,6 +94,8 @@ async function runExperiment(e: Experiment, ctx: ScenarioContext, stack: Running
   const since = (at = performance.now()) => Number(((at - t0) / 1000).toFixed(2));
   const sinceUnix = (unixMs: number) => Number(((unixMs - epoch0) / 1000).toFixed(2));
   requireStack(e, stack);
+  // A scenario heals inside its own steps and ends later: its end is no undo (alert resolve, write recovery).
+  const scenarioMethod = e.method.some((m) => m.kind === 'scenario');
   for (const name of e.rollbacks) ctx.onRollback(ROLLBACKS[name]!.summary, () => ROLLBACKS[name]!.run(stack));
 
   await ctx.step('the steady state holds before the method (no fault on an unhealthy system)', () => steadyState(e, stack, journal, 'before', e.settleSeconds, since));
@@ -143,7 +145,6 @@ async function runExperiment(e: Experiment, ctx: ScenarioContext, stack: Running
       ctx.figure(`signal_${signal.name}_seconds`, after ?? Number.POSITIVE_INFINITY, 's', { target: { op: '<=', value: deadline }, note: seenAt === undefined ? `\`${signal.query}\` returned nothing within ${deadline} s` : `fault → \`${signal.query}\` returns a series (no alert rule covers this yet)` });
     }
     const rules = alertRules(stack.plan.specs, ctx.profile);
-    const scenarioMethod = e.method.some((m) => m.kind === 'scenario');
     const faultLasted = (faultTo! - faultFrom!) / 1000;
     for (const alert of e.alerts) {
       const deadline = detectionPromise(ctx.profile, alert.severity);
@@ -195,7 +196,7 @@ async function runExperiment(e: Experiment, ctx: ScenarioContext, stack: Running
     journal.client = clientSeconds(samples);
     journal.alertsSeen = (await watcher.stop()).map((s) => ({ name: s.name, receiver: s.receiver, status: s.status, at: sinceUnix(s.at) }));
     // Write recovery counts from the last undo of a fault; a scenario's end is not an undo (it measures its own recovery).
-    const undoneMs = faultTo !== undefined && e.method.every((m) => m.kind === 'fault') ? faultTo - t0 : undefined;
+    const undoneMs = faultTo !== undefined && !scenarioMethod ? faultTo - t0 : undefined;
     clientFigures(e, ctx, samples, faultFrom === undefined ? undefined : [faultFrom - t0, (faultTo ?? performance.now()) - t0], undoneMs);
   }
 }
