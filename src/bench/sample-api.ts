@@ -8,6 +8,7 @@
  *
  *   npm run bench:api                       # everything
  *   BENCH_STEP_SECONDS=3 npm run bench:api  # quicker, noisier
+ *   BENCH_PROFILE=off npm run bench:api     # without the read-path CPU profile at the end (npm run bench:profile)
  */
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 
@@ -24,22 +25,17 @@ const { startStack } = await import('../stack/docker/start.ts');
 const { ephemeralPlacement } = await import('../stack/docker/placement.ts');
 const { STACK } = await import('../stack/definition.ts');
 const { BENCH_CONTENDERS } = await import('../../services/flask-bench/spec.ts');
+const { positiveEnv } = await import('./env.ts');
+const { profileReadPath, profileTable, recordProfile } = await import('./read-path-profile.ts');
 
 type CapacityStep = ReturnType<typeof judgeStep>;
 type LoadRequest = Parameters<typeof runOpenModel>[0]['request'];
 
 const SUITE = 'src/bench/sample-api.ts';
-const stepSeconds = positive('BENCH_STEP_SECONDS', 5);
+const stepSeconds = positiveEnv('BENCH_STEP_SECONDS', 5);
 const slo = { p95Ms: targets.latency.apiP95Ms, errorRate: targets.latency.errorRate };
 const runId = currentRunId();
 
-function positive(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
-  return value;
-}
 
 function log(message: string): void {
   process.stderr.write(`${message}\n`);
@@ -198,6 +194,16 @@ try {
 
   log('\nsummary');
   for (const m of [read, bareResult, flaskResult, write]) log(`  ${m.label.padEnd(36).slice(0, 36)} ${describe(m)}`);
+
+  if (process.env.BENCH_PROFILE !== 'off') {
+    await cleanup();
+    cleaningUp = false;
+    // Well inside the capacity just measured, so the profile shows the work per request, not queueing.
+    const profileRps = Math.max(50, Math.round(rps(read) * 0.5));
+    const profile = await profileReadPath({ rps: profileRps, seconds: positiveEnv('BENCH_PROFILE_SECONDS', 20), log });
+    log(`\n${profileTable(profile)}`);
+    recordProfile(profile, recordResult, SUITE);
+  }
 } finally {
   await cleanup();
   const file = writeResultsFile({ finished: true, runId });
