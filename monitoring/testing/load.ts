@@ -24,6 +24,15 @@ export interface Outcome {
   status: number;
 }
 
+/**
+ * Mixed traffic of a healthy day through nginx: cache-hit reads, a few misses, writes (events on the
+ * queue). Modest on purpose: an open-model load far above what a starved 2-core machine can serve
+ * piles up requests and measures the machine, not the monitoring.
+ */
+export const HEALTHY_TRAFFIC: LoadRates = { hotReads: 14, coldReads: 1, writes: 1 };
+/** Reads sent to the first API instance directly on top of {@link HEALTHY_TRAFFIC}: the two instances answer at different rates. */
+export const SKEW_READS = 10;
+
 const TICK_MS = 100;
 const MAX_IN_FLIGHT = 800;
 const CATALOGUE = 100;

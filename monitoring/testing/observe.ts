@@ -26,8 +26,8 @@ export interface AlertmanagerAlert {
  */
 export interface Monitoring {
   prometheusUrl: string;
-  /** Instant query; throws with Prometheus' own error for an invalid expression. */
-  query(expr: string): Promise<Sample[]>;
+  /** Instant query, now or at `atUnixSeconds`; throws with Prometheus' own error for an invalid expression. */
+  query(expr: string, atUnixSeconds?: number): Promise<Sample[]>;
   /** Alertmanager's view of one alert: active, or suppressed (and by what). */
   alertmanagerAlerts(alertname: string): Promise<AlertmanagerAlert[]>;
   /** Every alert of every notification received at or after `sinceUnixSeconds`, in arrival order. */
@@ -50,8 +50,9 @@ export async function monitoringOf(stack: StackHandle): Promise<Monitoring> {
   const receiverUrl = await stack.first('alert-receiver').url('http');
   return {
     prometheusUrl,
-    async query(expr) {
-      const body = await getJson<{ status: string; error?: string; data?: { resultType: string; result: unknown } }>(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`).catch((e: Error) => {
+    async query(expr, atUnixSeconds) {
+      const at = atUnixSeconds === undefined ? '' : `&time=${atUnixSeconds.toFixed(3)}`;
+      const body = await getJson<{ status: string; error?: string; data?: { resultType: string; result: unknown } }>(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}${at}`).catch((e: Error) => {
         throw new Error(`Prometheus query "${expr}" failed: ${e.message}`);
       });
       if (body.status !== 'success') throw new Error(`Prometheus rejected "${expr}": ${body.error}`);

@@ -4,6 +4,7 @@ import type { AlertRule } from '../../src/core/monitoring.ts';
 import { targets } from '../../src/core/targets.ts';
 import type { Outcome } from './load.ts';
 import type { Monitoring, Sample } from './observe.ts';
+import { longestWindowSeconds } from './scenario.ts';
 
 /** The families whose alerts describe the machine itself: CPU, memory, disk. */
 const HOST_FAMILIES = new Set(['cpu', 'memory', 'disk']);
@@ -44,6 +45,8 @@ export interface QuietReport {
   hostConditions: string[];
   /** Per target instance, the errors of its failed scrapes seen during the window. */
   scrapeErrors: Map<string, Set<string>>;
+  /** When each false alert was first seen firing, unix seconds. */
+  firstSeen: Map<string, number>;
   samples: number;
 }
 
@@ -57,12 +60,19 @@ export async function watchQuiet(monitoring: Monitoring, rules: ReadonlyMap<stri
   const falseAlerts = new Set<string>();
   const host = new Set<string>();
   const scrapeErrors = new Map<string, Set<string>>();
+  const firstSeen = new Map<string, number>();
   let samples = 0;
   detail(`watching ${seconds} s for any alert firing (every ${everySeconds} s)`);
   while (performance.now() < end) {
     const firing = await monitoring.query('ALERTS{alertstate="firing"}');
     samples += 1;
-    for (const a of firing) (isHostCondition(a.metric, rules) ? host : falseAlerts).add(key(a.metric));
+    for (const a of firing) {
+      if (isHostCondition(a.metric, rules)) host.add(key(a.metric));
+      else if (!falseAlerts.has(key(a.metric))) {
+        falseAlerts.add(key(a.metric));
+        firstSeen.set(key(a.metric), Date.now() / 1000);
+      }
+    }
     for (const condition of await hostConditions(monitoring, rules)) host.add(condition.replace(/ (pending|firing) = .*$/, ''));
     for (const target of (await monitoring.targets()).filter((x) => x.health !== 'up')) {
       const instance = target.labels.instance ?? '?';
@@ -70,8 +80,15 @@ export async function watchQuiet(monitoring: Monitoring, rules: ReadonlyMap<stri
     }
     await sleep(Math.min(everySeconds * 1000, Math.max(0, end - performance.now())));
   }
-  for (const e of await monitoring.notifications(from)) if (e.status === 'firing') (isHostCondition(e.labels, rules) ? host : falseAlerts).add(key(e.labels));
-  return { falseAlerts: [...falseAlerts].sort(), hostConditions: [...host].sort(), scrapeErrors, samples };
+  for (const e of await monitoring.notifications(from)) {
+    if (e.status !== 'firing') continue;
+    if (isHostCondition(e.labels, rules)) host.add(key(e.labels));
+    else {
+      falseAlerts.add(key(e.labels));
+      if (!firstSeen.has(key(e.labels))) firstSeen.set(key(e.labels), e.at);
+    }
+  }
+  return { falseAlerts: [...falseAlerts].sort(), hostConditions: [...host].sort(), scrapeErrors, firstSeen, samples };
 }
 
 /** The worst share of bad requests in any `windowMs` sliding window between `from` and `to` (performance.now() times). */
@@ -118,14 +135,16 @@ export function confirmedByClients(outcomes: readonly Outcome[], from: number, t
 }
 
 /**
- * The cache family, confirmed by the app's own account of its lookups: when most misses over the last
- * `seconds` were lookups that failed (Redis unreachable or its breaker open: cache_degraded_total), the
- * cache really did not serve them. Returns the evidence, or undefined.
+ * The cache family, confirmed by the app's own account of its lookups: when most misses in the `seconds`
+ * before `atUnixSeconds` (when the alert was first seen firing) were lookups that failed (Redis unreachable,
+ * too slow for its command timeout, or its breaker open: cache_degraded_total), the cache really did not serve
+ * them. Returns the evidence, or undefined with what was found (for the false alert's description).
  */
-export async function cacheFailureEvidence(monitoring: Monitoring, seconds: number): Promise<string | undefined> {
-  const total = async (metric: string) => Number((await monitoring.query(`sum(increase(${metric}[${seconds}s]))`))[0]?.value[1] ?? 0);
-  const [misses, failed] = [await total('cache_misses_total'), await total('cache_degraded_total')];
-  return misses > 0 && failed / misses > 0.5 ? `${Math.round(failed)} of ${Math.round(misses)} misses were failed lookups (cache_degraded_total: Redis timed out or its breaker was open)` : undefined;
+export async function cacheFailureEvidence(monitoring: Monitoring, seconds: number, atUnixSeconds?: number): Promise<{ evidence?: string; found: string }> {
+  const total = async (metric: string) => Number((await monitoring.query(`sum(increase(${metric}[${seconds}s]))`, atUnixSeconds))[0]?.value[1] ?? 0);
+  const [hits, misses, failed] = [await total('cache_hits_total'), await total('cache_misses_total'), await total('cache_degraded_total')];
+  const found = `${Math.round(misses)} misses of ${Math.round(hits + misses)} lookups in the ${seconds} s before, ${Math.round(failed)} of them failed lookups (cache_degraded_total)`;
+  return misses > 0 && failed / misses > 0.5 ? { evidence: `${found}: Redis timed out or its breaker was open`, found } : { found };
 }
 
 export interface QuietVerdict {
@@ -147,13 +166,18 @@ export async function judgeQuiet(monitoring: Monitoring, rules: ReadonlyMap<stri
   const from = performance.now();
   const report = await watchQuiet(monitoring, rules, seconds);
   const confirmed = confirmedByClients(outcomes(), from, performance.now());
-  const cacheFailed = await cacheFailureEvidence(monitoring, seconds);
-  if (cacheFailed) confirmed.set('cache', cacheFailed);
   const familyOf = (alert: string) => rules.get(alert.split('{')[0]!)?.family ?? '';
+  // The cache's own account, read around the moment each cache alert was first seen firing, over its rule's window (+ a scrape of slack).
+  const cacheAccount = new Map<string, { evidence?: string; found: string }>();
+  for (const alert of report.falseAlerts.filter((a) => familyOf(a) === 'cache')) {
+    const rule = rules.get(alert.split('{')[0]!)!;
+    cacheAccount.set(alert, await cacheFailureEvidence(monitoring, Math.max(5, longestWindowSeconds(rule.expr)) * 2, report.firstSeen.get(alert)));
+  }
   const host = await hostConditions(monitoring, rules);
-  const evidence = (alert: string) => confirmed.get(familyOf(alert)) ?? starvedScrape(alert, report);
+  const evidence = (alert: string) => cacheAccount.get(alert)?.evidence ?? confirmed.get(familyOf(alert)) ?? starvedScrape(alert, report);
+  const described = (alert: string) => (cacheAccount.has(alert) ? `${alert} (${cacheAccount.get(alert)!.found})` : alert);
   return {
-    falseAlerts: report.falseAlerts.filter((a) => !evidence(a)),
+    falseAlerts: report.falseAlerts.filter((a) => !evidence(a)).map(described),
     confirmed: report.falseAlerts.filter((a) => evidence(a)).map((a) => `${a}: ${evidence(a)}`),
     host: host.length ? host : report.hostConditions,
     samples: report.samples,

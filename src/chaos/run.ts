@@ -24,6 +24,8 @@ export interface ChaosRun {
 export interface ChaosRunOptions {
   signal?: AbortSignal;
   quiet?: boolean;
+  /** The result id of the run's score: `chaos.resilience_score` (chaos experiments), `drill.resilience_score` (runbook drills). */
+  scoreId?: string;
   /** Called after each experiment (the CLI prints its report). */
   onReport?(report: ScenarioReport, journal: ExperimentJournal): void;
 }
@@ -31,7 +33,7 @@ export interface ChaosRunOptions {
 /**
  * Runs experiments one after another on a running stack: each compiled to a scenario and run through
  * runScenario (rollbacks always), its figures recorded as `chaos.<experiment>.<figure>` and its journal
- * appended to the results file; then `chaos.resilience_score` and the game-day report
+ * appended to the results file; then the score (`chaos.resilience_score` unless options.scoreId) and the game-day report
  * (reports/<run>/chaos-report.html, copied to reports/latest/).
  */
 export async function runExperiments(stack: RunningStack, experiments: readonly Experiment[], options: ChaosRunOptions = {}): Promise<ChaosRun> {
@@ -52,7 +54,7 @@ export async function runExperiments(stack: RunningStack, experiments: readonly 
   }
   const held = journals.filter((j) => j.report?.ok).length;
   const score = journals.length ? held / journals.length : 0;
-  recordResult({ id: 'chaos.resilience_score', value: Number(score.toFixed(3)), unit: 'ratio', target: { op: '==', value: 1 }, suite: 'chaos/experiments', note: `${held} of ${journals.length} experiments held (${stack.profile.name} profile)` });
+  recordResult({ id: options.scoreId ?? 'chaos.resilience_score', value: Number(score.toFixed(3)), unit: 'ratio', target: { op: '==', value: 1 }, suite: 'chaos/experiments', note: `${held} of ${journals.length} experiments held (${stack.profile.name} profile)` });
   const seconds = Number(((performance.now() - t0) / 1000).toFixed(1));
   const reportPath = writeGameDay({ runId: currentRunId(), profile: stack.profile.name, project: stack.project, startedAt, seconds, journals });
   return { runId: currentRunId(), held, run: journals.length, score, journals, reportPath, seconds };

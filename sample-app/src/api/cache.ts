@@ -19,7 +19,13 @@ export class Cache {
     private readonly ttlSeconds: number,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    private readonly ttlJitter = 0,
   ) {}
+
+  /** An entry's TTL in whole seconds, spread over [(1 − jitter) × TTL, TTL] so entries filled together expire apart. */
+  entryTtlSeconds(random = Math.random()): number {
+    return Math.max(1, Math.floor(this.ttlSeconds * (1 - this.ttlJitter * random)));
+  }
 
   async getOrLoad<T>(cache: string, key: string, load: () => Promise<{ value: T | undefined; path: ReadPath }>): Promise<{ value: T | undefined; body?: string; source: ReadSource }> {
     const cached = await this.get(cache, key);
@@ -44,7 +50,7 @@ export class Cache {
    */
   async replace(key: string, value: unknown): Promise<void> {
     try {
-      await this.breaker.run(() => this.redis.set(key, JSON.stringify(value), 'EX', this.ttlSeconds));
+      await this.breaker.run(() => this.redis.set(key, JSON.stringify(value), 'EX', this.entryTtlSeconds()));
     } catch (error) {
       // Fall back to deleting; if even that fails a stale entry lives at most one TTL.
       this.metrics.errors.inc({ kind: 'dependency' });
@@ -66,7 +72,7 @@ export class Cache {
 
   private async set(key: string, body: string): Promise<void> {
     try {
-      await this.breaker.run(() => this.redis.set(key, body, 'EX', this.ttlSeconds, 'NX'));
+      await this.breaker.run(() => this.redis.set(key, body, 'EX', this.entryTtlSeconds(), 'NX'));
     } catch {
       this.metrics.errors.inc({ kind: 'dependency' });
     }

@@ -56,7 +56,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   metrics.breakerState.set({ dependency: 'redis' }, 0);
   const redisHandle = createRedis(config.redis, { commandTimeoutMs: b.cache.commandTimeoutMs, reconnectCapMs: b.cache.reconnectCapMs }, log);
   const redis = redisHandle.client;
-  const cache = new Cache(redis, redisBreaker, t.cacheTtlSeconds, metrics, log);
+  const cache = new Cache(redis, redisBreaker, t.cacheTtlSeconds, metrics, log, t.cacheTtlJitter);
   const rateLimiter = new RateLimiter(redis, redisBreaker, metrics);
 
   // The relay is created first so that the connection can wake it; it is started once the app is listening.

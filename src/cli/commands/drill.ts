@@ -38,7 +38,7 @@ export function addDrillCommand(program: Command): void {
         await withTimeout(current, 300_000, 'the rollbacks did not finish').catch((e: Error) => process.stderr.write(`${e.message}\n`));
       });
       try {
-        const running = runExperiments(stack, chosen, { signal: interrupted.signal, onReport: (report) => !flags.json && process.stdout.write(formatReport(report)) });
+        const running = runExperiments(stack, chosen, { scoreId: 'drill.resilience_score', signal: interrupted.signal, onReport: (report) => !flags.json && process.stdout.write(formatReport(report)) });
         current = running;
         const result = await running;
         print(flags.json ?? false, result.journals.map((j) => j.report), () => `\n${result.held}/${result.run} drills held (${stack.profile.name} profile, environment ${stack.project}); report: ${result.reportPath}`);
