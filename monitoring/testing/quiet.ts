@@ -143,8 +143,47 @@ export function confirmedByClients(outcomes: readonly Outcome[], from: number, t
 export async function cacheFailureEvidence(monitoring: Monitoring, seconds: number, atUnixSeconds?: number): Promise<{ evidence?: string; found: string }> {
   const total = async (metric: string) => Number((await monitoring.query(`sum(increase(${metric}[${seconds}s]))`, atUnixSeconds))[0]?.value[1] ?? 0);
   const [hits, misses, failed] = [await total('cache_hits_total'), await total('cache_misses_total'), await total('cache_degraded_total')];
-  const found = `${Math.round(misses)} misses of ${Math.round(hits + misses)} lookups in the ${seconds} s before, ${Math.round(failed)} of them failed lookups (cache_degraded_total)`;
-  return misses > 0 && failed / misses > 0.5 ? { evidence: `${found}: Redis timed out or its breaker was open`, found } : { found };
+  const redis = await redisAccount(monitoring, atUnixSeconds);
+  const found = `${Math.round(misses)} misses of ${Math.round(hits + misses)} lookups in the ${seconds} s before, ${Math.round(failed)} of them failed lookups (cache_degraded_total); Redis in the ${REDIS_LOOKBACK_SECONDS} s before: ${redis.found}`;
+  if (misses > 0 && failed / misses > 0.5) return { evidence: `${found}: Redis timed out or its breaker was open`, found };
+  return redis.lost ? { evidence: `${found}: the cache really lost its entries (${redis.lost})`, found } : { found };
+}
+
+const REDIS_LOOKBACK_SECONDS = 60;
+
+/**
+ * Redis's own account (redis_exporter) of the minute before a cache alert: per instance its role(s), most
+ * keys (db0), the largest fall within 3 s, whether it restarted (no persistence here: a restarted master is
+ * empty) and keys expired. `lost` says why the entries were gone when a master restarted or lost more than
+ * half its keys at once: a miss storm that really happened, not a false page. A failover alone is not
+ * that (the promoted replica has the keys).
+ */
+async function redisAccount(monitoring: Monitoring, at?: number): Promise<{ found: string; lost?: string }> {
+  const w = `[${REDIS_LOOKBACK_SECONDS}s]`;
+  const byInstance = async (expr: string) => new Map((await monitoring.query(expr, at).catch(() => [])).map((s) => [s.metric.instance ?? '?', Number(s.value[1])]));
+  const [maxKeys, biggestFall, minUptime, expired] = await Promise.all([
+    byInstance(`max_over_time(redis_db_keys{db="db0"}${w})`),
+    // The largest fall within 3 s: TTL expiry takes a few keys a second, a restart or a flush takes them all.
+    byInstance(`max_over_time((-delta(redis_db_keys{db="db0"}[3s]))${w.replace(']', ':1s]')})`),
+    byInstance(`min_over_time(redis_uptime_in_seconds${w})`),
+    byInstance(`increase(redis_expired_keys_total${w})`),
+  ]);
+  const roles = new Map<string, Set<string>>();
+  for (const s of await monitoring.query(`count_over_time(redis_instance_info${w})`, at).catch(() => [])) {
+    const instance = s.metric.instance ?? '?';
+    roles.set(instance, (roles.get(instance) ?? new Set()).add(s.metric.role ?? '?'));
+  }
+  if (!roles.size) return { found: 'no redis_exporter series' };
+  const lost: string[] = [];
+  const parts = [...roles].map(([instance, seen]) => {
+    const master = seen.has('master');
+    const restarted = (minUptime.get(instance) ?? Infinity) < REDIS_LOOKBACK_SECONDS;
+    const [most, fall] = [maxKeys.get(instance) ?? 0, Math.max(0, Math.round(biggestFall.get(instance) ?? 0))];
+    if (master && restarted) lost.push(`${instance} restarted as master`);
+    if (master && most > 0 && fall > most / 2) lost.push(`${instance} lost ${fall} of its ${most} keys within 3 s`);
+    return `${instance} ${[...seen].join(' and ')} (at most ${most} keys, largest fall ${fall} in 3 s${restarted ? ', restarted' : ''}, ${Math.round(expired.get(instance) ?? 0)} expired)`;
+  });
+  return { found: parts.join('; '), ...(lost.length ? { lost: lost.join('; ') } : {}) };
 }
 
 export interface QuietVerdict {

@@ -3,7 +3,8 @@ import { HAPROXY_CONFIG_PATH, READ_PORT, STATS_PORT, WRITE_PORT, haproxyConfig }
 
 /**
  * HAProxy in front of the Patroni members: the write port goes to whichever member's /primary answers
- * 200, the read port round-robins over /replica. Clients never learn where the primary is.
+ * 200, the read port round-robins over /replica and falls back to the leader while no replica is up.
+ * Clients never learn where the primary is.
  */
 export const haproxy: ServiceSpec = {
   name: 'haproxy',
@@ -29,7 +30,10 @@ export const haproxy: ServiceSpec = {
         .split('\n')
         .map((l) => l.split(','))
         .filter((c) => c[0] === proxy && c[1] !== 'FRONTEND' && c[1] !== 'BACKEND' && c[17] === 'UP')
-        .map((c) => c[1]);
-    return `writes → ${up('primary').join(', ') || 'none'}; reads → ${up('replicas').join(', ') || 'none'}`;
+        .map((c) => c[1] ?? '');
+    const replicas = up('replicas');
+    const fallback = replicas.filter((s) => s.endsWith('-leader'));
+    const readers = replicas.filter((s) => !fallback.includes(s));
+    return `writes → ${up('primary').join(', ') || 'none'}; reads → ${readers.join(', ') || (fallback.length ? `${fallback.join(', ')} (no replica up: the leader serves reads)` : 'none')}`;
   },
 };

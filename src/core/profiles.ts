@@ -162,9 +162,10 @@ export function assertSafePatroniTiming(t: PatroniTiming): void {
  * Allowances for work no timing setting bounds, in seconds: promoting a standby (or demoting the
  * leader and promoting its successor) and restarting a crashed Postgres through crash recovery.
  * Measured here at 1–2 s each on a loaded 2-core machine; the allowance keeps a margin above that.
- * A RabbitMQ node restarting (Erlang VM boot, quorum queue recovery) took 10–28 s here.
+ * A RabbitMQ node restarting (Erlang VM boot, quorum queue recovery) took 10–28 s here. A frozen
+ * (paused) member thawed answers Patroni's health check again at once; the allowance covers a loaded host.
  */
-export const ALLOWANCE = { promoteSeconds: 3, crashRestartSeconds: 5, sentinelElectionSeconds: 3, alertDeliverySeconds: 3, brokerRecoverySeconds: 30 } as const;
+export const ALLOWANCE = { promoteSeconds: 3, crashRestartSeconds: 5, sentinelElectionSeconds: 3, alertDeliverySeconds: 3, brokerRecoverySeconds: 30, thawSeconds: 2 } as const;
 
 /** What a profile promises, each figure derived from its timings (formulas on the fields). */
 export interface Promises {
@@ -188,6 +189,18 @@ export interface Promises {
   archiveRpoSeconds: number;
   /** RabbitMQ back after a node restart: the broker's boot and queue recovery (an allowance; no timing bounds it). */
   queueRecoverySeconds: number;
+  /** No replica answering: HAProxy marks the last one down ({@link haproxyDownSeconds}), then new reads go to the leader. */
+  readFallbackSeconds: number;
+  /** A replica back: it answers its health check again (thaw allowance) and HAProxy marks it up ({@link haproxyUpSeconds}). */
+  readReturnSeconds: number;
+}
+
+/**
+ * HAProxy marks a hung server down after `fall` failed checks, each waiting the check timeout: the first
+ * within `inter` of the fault, the others fastinter apart (HAProxy's configuration manual, "fall", "fastinter").
+ */
+export function haproxyDownSeconds(p: ProxyTiming): number {
+  return (p.interMs + p.fall * p.checkTimeoutMs + (p.fall - 1) * p.fastInterMs) / 1000;
 }
 
 /** HAProxy marks a down server up after `rise` passing checks: the first after downinter, then fastinter apart. */
@@ -208,6 +221,8 @@ export function promises(p: Profile): Promises {
     alertDetectionSeconds: { high: detection('high'), medium: detection('medium'), low: detection('low') },
     archiveRpoSeconds: p.backup.archiveTimeoutSeconds,
     queueRecoverySeconds: ALLOWANCE.brokerRecoverySeconds,
+    readFallbackSeconds: round(haproxyDownSeconds(p.proxy)),
+    readReturnSeconds: round(ALLOWANCE.thawSeconds + proxyUp),
   };
 }
 

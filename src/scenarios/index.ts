@@ -1,6 +1,7 @@
 import { redisMasterKill } from './cache.ts';
 import { asyncFailover, crashPostgres, isolatePrimary, killPrimary, repeatedFailover, stopPrimary, switchover } from './postgres.ts';
 import { workerStop } from './queue.ts';
+import { readFallback } from './read-fallback.ts';
 import { frozenReplica, lagUnderLoad, replicaVisibility } from './replication.ts';
 import type { Scenario } from './scenario.ts';
 
@@ -16,6 +17,7 @@ export const SCENARIOS: readonly Scenario[] = [
   replicaVisibility,
   lagUnderLoad,
   frozenReplica,
+  readFallback,
   redisMasterKill,
   workerStop,
 ];

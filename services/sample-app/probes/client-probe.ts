@@ -18,6 +18,13 @@ function reason(method: string, call: ApiCall): string {
 }
 
 /**
+ * `paired`: a read and a write leave together every interval, so a write that waits holds the next read
+ * back (the drills' client since they were written). `independent`: reads and writes on loops of their own,
+ * so a stalled write path does not thin out the reads (a frozen synchronous standby stalls every commit).
+ */
+export type ProbePace = 'paired' | 'independent';
+
+/**
  * What an API client sees during a drill: a read (GET an order: the replica path, never cached) and
  * a write (POST an order: the primary) through nginx every `intervalMs`, bounded in time and count.
  */
@@ -30,6 +37,7 @@ export class ApiProbe {
     private readonly userId: string,
     private readonly readOrderId: string,
     private readonly limits = { intervalMs: 100, maxSeconds: 240, maxRequests: 6_000 },
+    private readonly pace: ProbePace = 'paired',
   ) {}
 
   start(): this {
@@ -65,26 +73,36 @@ export class ApiProbe {
     this.current = report;
     const end = performance.now() + this.limits.maxSeconds * 1000;
     let requests = 0;
-    while (!this.stopping && performance.now() < end && requests < this.limits.maxRequests) {
-      const started = performance.now();
-      const [read, write] = await Promise.all([this.api.call('GET', `/v1/orders/${this.readOrderId}`, undefined, 3_000), this.api.createOrder(this.userId)]);
-      requests += 2;
-      if (read.status === 200) report.reads.ok++;
-      else {
-        report.reads.failed++;
-        report.readFailures.push(started);
-        count(reason('GET', read));
-      }
-      if (write.status === 201) {
+    const more = () => !this.stopping && performance.now() < end && requests < this.limits.maxRequests;
+    const read = async (started: number) => {
+      const answer = await this.api.call('GET', `/v1/orders/${this.readOrderId}`, undefined, 3_000);
+      requests += 1;
+      if (answer.status === 200) return void report.reads.ok++;
+      report.reads.failed++;
+      report.readFailures.push(started);
+      count(reason('GET', answer));
+    };
+    const write = async (started: number) => {
+      const answer = await this.api.createOrder(this.userId);
+      requests += 1;
+      if (answer.status === 201) {
         report.writes.ok++;
         report.writeSuccesses.push(performance.now());
-      } else {
-        report.writes.failed++;
-        report.writeFailures.push(started);
-        count(reason('POST', write));
+        return;
       }
-      await sleep(Math.max(0, this.limits.intervalMs - (performance.now() - started)));
-    }
+      report.writes.failed++;
+      report.writeFailures.push(started);
+      count(reason('POST', answer));
+    };
+    const every = async (...calls: Array<(started: number) => Promise<void>>) => {
+      while (more()) {
+        const started = performance.now();
+        await Promise.all(calls.map((call) => call(started)));
+        await sleep(Math.max(0, this.limits.intervalMs - (performance.now() - started)));
+      }
+    };
+    if (this.pace === 'paired') await every(read, write);
+    else await Promise.all([every(read), every(write)]);
     return report;
   }
 }
