@@ -22,6 +22,10 @@ export interface Outcome {
   endedAt: number;
   ms: number;
   status: number;
+  /** A product read (GET), not a write. */
+  read: boolean;
+  /** Where the API says it answered a read from (X-Read-Source: cache, replica, primary); absent on errors and 404s. */
+  source?: string;
 }
 
 /**
@@ -95,6 +99,7 @@ export class BackgroundLoad {
     const id = kind === 'coldReads' ? 1_000_000 + n : 1 + (n % CATALOGUE);
     const t0 = performance.now();
     let status = 0;
+    let source: string | undefined;
     try {
       const response = await fetch(`${this.baseUrl}/v1/products/${id}`, {
         method: kind === 'writes' ? 'PUT' : 'GET',
@@ -104,12 +109,13 @@ export class BackgroundLoad {
       });
       await response.arrayBuffer();
       status = response.status;
+      source = response.headers.get('x-read-source') ?? undefined;
       this.stats.byStatus[response.status] = (this.stats.byStatus[response.status] ?? 0) + 1;
     } catch {
       this.stats.failed += 1;
     } finally {
       this.inFlight -= 1;
-      this.outcomes.push({ endedAt: performance.now(), ms: performance.now() - t0, status });
+      this.outcomes.push({ endedAt: performance.now(), ms: performance.now() - t0, status, read: kind !== 'writes', ...(source ? { source } : {}) });
     }
   }
 }

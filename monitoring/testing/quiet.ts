@@ -125,13 +125,27 @@ export function confirmedByClients(outcomes: readonly Outcome[], from: number, t
     // A query slower than the slow-query bound makes its request at least that slow.
     { families: ['database-latency'], share: worstShare(outcomes, from, to, windowMs, (o) => o.ms > targets.sampleApp.slowQuerySeconds * 1000), budget: latencyBudget, what: `slower than the ${targets.sampleApp.slowQuerySeconds} s slow-query bound` },
     { families: ['slo-availability', 'api-errors'], share: worstShare(outcomes, from, to, windowMs, failed), budget: 1 - targets.plan.availability, what: 'failed or 5xx' },
+    // The API names where it answered each read (X-Read-Source): a read not answered from the cache was a miss, whatever Prometheus says.
+    { families: ['cache'], share: worstShare(outcomes.filter((o) => o.read), from, to, windowMs, (o) => o.source !== 'cache'), budget: targets.alertRules.cacheMissRatio, what: 'answered without the cache (product reads, by X-Read-Source)' },
   ];
   const confirmed = new Map<string, string>();
   for (const c of checks) {
     if (c.share <= c.budget) continue;
     for (const f of c.families) confirmed.set(f, `clients saw ${(c.share * 100).toFixed(1)} % of requests ${c.what} in a 10 s window (budget ${(c.budget * 100).toFixed(2)} %)`);
   }
+  if (confirmed.has('cache')) confirmed.set('cache', `${confirmed.get('cache')!}; the window's product reads by answer: ${readAnswers(outcomes, from, to)}`);
   return confirmed;
+}
+
+/** Product reads between `from` and `to` by where they were answered (X-Read-Source), or by status when no source was named: "cache 2900, replica 310, 404 180". */
+export function readAnswers(outcomes: readonly Outcome[], from: number, to: number): string {
+  const counts = new Map<string, number>();
+  for (const o of outcomes) {
+    if (!o.read || o.endedAt < from || o.endedAt > to) continue;
+    const answer = o.source ?? (o.status === 0 ? 'no answer' : String(o.status));
+    counts.set(answer, (counts.get(answer) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
 }
 
 /**
@@ -153,7 +167,7 @@ const REDIS_LOOKBACK_SECONDS = 60;
 
 /**
  * Redis's own account (redis_exporter) of the minute before a cache alert: per instance its role(s), most
- * keys (db0), the largest fall within 3 s, whether it restarted (no persistence here: a restarted master is
+ * keys (db0), the largest fall within 3 s beyond its expiries, whether it restarted (no persistence here: a restarted master is
  * empty) and keys expired. `lost` says why the entries were gone when a master restarted or lost more than
  * half its keys at once: a miss storm that really happened, not a false page. A failover alone is not
  * that (the promoted replica has the keys).
@@ -163,8 +177,9 @@ async function redisAccount(monitoring: Monitoring, at?: number): Promise<{ foun
   const byInstance = async (expr: string) => new Map((await monitoring.query(expr, at).catch(() => [])).map((s) => [s.metric.instance ?? '?', Number(s.value[1])]));
   const [maxKeys, biggestFall, minUptime, expired] = await Promise.all([
     byInstance(`max_over_time(redis_db_keys{db="db0"}${w})`),
-    // The largest fall within 3 s: TTL expiry takes a few keys a second, a restart or a flush takes them all.
-    byInstance(`max_over_time((-delta(redis_db_keys{db="db0"}[3s]))${w.replace(']', ':1s]')})`),
+    // The largest fall within 3 s not accounted for by expiry (keys expiring together are the app's doing,
+    // not a loss): a restart or a flush takes them all at once.
+    byInstance(`max_over_time((-delta(redis_db_keys{db="db0"}[3s]) - increase(redis_expired_keys_total[3s]))${w.replace(']', ':1s]')})`),
     byInstance(`min_over_time(redis_uptime_in_seconds${w})`),
     byInstance(`increase(redis_expired_keys_total${w})`),
   ]);
@@ -173,13 +188,15 @@ async function redisAccount(monitoring: Monitoring, at?: number): Promise<{ foun
     const instance = s.metric.instance ?? '?';
     roles.set(instance, (roles.get(instance) ?? new Set()).add(s.metric.role ?? '?'));
   }
+  // The role at the alert: an old master restarted after a failover comes back a replica, and lost nothing.
+  const masterNow = new Set((await monitoring.query('redis_instance_info{role="master"}', at).catch(() => [])).map((s) => s.metric.instance ?? '?'));
   if (!roles.size) return { found: 'no redis_exporter series' };
   const lost: string[] = [];
   const parts = [...roles].map(([instance, seen]) => {
     const master = seen.has('master');
     const restarted = (minUptime.get(instance) ?? Infinity) < REDIS_LOOKBACK_SECONDS;
     const [most, fall] = [maxKeys.get(instance) ?? 0, Math.max(0, Math.round(biggestFall.get(instance) ?? 0))];
-    if (master && restarted) lost.push(`${instance} restarted as master`);
+    if (masterNow.has(instance) && restarted) lost.push(`${instance} restarted and is the master`);
     if (master && most > 0 && fall > most / 2) lost.push(`${instance} lost ${fall} of its ${most} keys within 3 s`);
     return `${instance} ${[...seen].join(' and ')} (at most ${most} keys, largest fall ${fall} in 3 s${restarted ? ', restarted' : ''}, ${Math.round(expired.get(instance) ?? 0)} expired)`;
   });
@@ -214,7 +231,7 @@ export async function judgeQuiet(monitoring: Monitoring, rules: ReadonlyMap<stri
   }
   const host = await hostConditions(monitoring, rules);
   const evidence = (alert: string) => cacheAccount.get(alert)?.evidence ?? confirmed.get(familyOf(alert)) ?? starvedScrape(alert, report);
-  const described = (alert: string) => (cacheAccount.has(alert) ? `${alert} (${cacheAccount.get(alert)!.found})` : alert);
+  const described = (alert: string) => (cacheAccount.has(alert) ? `${alert} (${cacheAccount.get(alert)!.found}; the suite's product reads in the window by answer: ${readAnswers(outcomes(), from, performance.now())})` : alert);
   return {
     falseAlerts: report.falseAlerts.filter((a) => !evidence(a)).map(described),
     confirmed: report.falseAlerts.filter((a) => evidence(a)).map((a) => `${a}: ${evidence(a)}`),

@@ -29,6 +29,8 @@ export async function watchClients(ctx: ScenarioContext, options: { failedReads?
     await waitFor('the probe order on the replicas', async () => ((await api.call('GET', `/v1/orders/${orderId}`)).status === 200 ? true : undefined), { timeoutMs: 20_000 });
     return new ApiProbe(api, userId, orderId, undefined, options.pace).start();
   });
+  // A step failing before finish() must not leave the probe sending into the next scenario or suite.
+  ctx.onRollback('API client probe stopped', async () => void (await probe.stop()));
   return {
     async finish(faultAt, recoveryTarget) {
       await probe.waitForWrites(faultAt, 5, 60_000);

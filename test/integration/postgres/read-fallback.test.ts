@@ -9,5 +9,5 @@ import { itScenario, useSharedStack } from '../../../src/testing/stack.ts';
  */
 describeWithDocker('postgres reads with every replica lost, on the one stack', () => {
   const stack = useSharedStack();
-  itScenario(readFallback, stack, 300_000);
+  itScenario(readFallback, stack, 480_000);
 });
