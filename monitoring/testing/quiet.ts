@@ -158,7 +158,10 @@ export async function cacheFailureEvidence(monitoring: Monitoring, seconds: numb
   const total = async (metric: string) => Number((await monitoring.query(`sum(increase(${metric}[${seconds}s]))`, atUnixSeconds))[0]?.value[1] ?? 0);
   const [hits, misses, failed] = [await total('cache_hits_total'), await total('cache_misses_total'), await total('cache_degraded_total')];
   const redis = await redisAccount(monitoring, atUnixSeconds);
-  const found = `${Math.round(misses)} misses of ${Math.round(hits + misses)} lookups in the ${seconds} s before, ${Math.round(failed)} of them failed lookups (cache_degraded_total); Redis in the ${REDIS_LOOKBACK_SECONDS} s before: ${redis.found}`;
+  // Per API instance, so a view that disagrees with the clients shows where: a process change, a scrape gap.
+  const perInstance = async (expr: string) => (await monitoring.query(expr, atUnixSeconds).catch(() => [])).map((s) => `${s.metric.instance}=${Number(s.value[1]).toFixed(0)}`).join(' ');
+  const instances = `hits ${await perInstance(`sum by (instance) (increase(cache_hits_total[${seconds}s]))`)}, misses ${await perInstance(`sum by (instance) (increase(cache_misses_total[${seconds}s]))`)}, scrapes ${await perInstance(`count_over_time(up{job="sample-api"}[${seconds}s])`)}, process changes ${await perInstance(`changes(process_start_time_seconds{job="sample-api"}[${REDIS_LOOKBACK_SECONDS}s])`)}`;
+  const found = `${Math.round(misses)} misses of ${Math.round(hits + misses)} lookups in the ${seconds} s before (${instances}), ${Math.round(failed)} of them failed lookups (cache_degraded_total); Redis in the ${REDIS_LOOKBACK_SECONDS} s before: ${redis.found}`;
   if (misses > 0 && failed / misses > 0.5) return { evidence: `${found}: Redis timed out or its breaker was open`, found };
   return redis.lost ? { evidence: `${found}: the cache really lost its entries (${redis.lost})`, found } : { found };
 }

@@ -12,16 +12,21 @@ interface SharedStackUsers {
 }
 
 const usesSharedStack = (spec: TestSpecification) => readFileSync(spec.moduleId, 'utf8').includes('useSharedStack(');
+/** Whether a test file's source asks for the shared stack before the other users fault and restart its parts: `useSharedStack({ first: true })`. */
+export const asksForFreshStack = (source: string) => /useSharedStack\(\{\s*first:\s*true\s*\}\)/.test(source);
+const wantsFreshStack = (spec: TestSpecification) => asksForFreshStack(readFileSync(spec.moduleId, 'utf8'));
 
 /**
  * Vitest's order (failed first, then longest first), except that the files sharing the run's stack
- * (src/testing/stack.ts useSharedStack) run first and together: the last of them removes the stack, so its
+ * (src/testing/stack.ts useSharedStack) run first and together, those asking for it fresh
+ * (`useSharedStack({ first: true })`) before the others: the last of them removes the stack, so its
  * ~25 idle containers do not load the 2 cores while the suites that start their own environments run.
  */
 export class SharedStackFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
-    const shared = sorted.filter(usesSharedStack);
+    const users = sorted.filter(usesSharedStack);
+    const shared = [...users.filter(wantsFreshStack), ...users.filter((f) => !wantsFreshStack(f))];
     if (shared.length) {
       mkdirSync(runDir(), { recursive: true });
       writeFileSync(join(runDir(), USERS_FILE), JSON.stringify({ expected: shared.length, done: 0 } satisfies SharedStackUsers));

@@ -61,9 +61,10 @@ interface SharedStackRecord {
  * (its identity is kept in reports/<run>/shared-stack.json, since test files do not share modules), and
  * removed after the last file that uses it (src/testing/sequencer.ts runs those files first), or with the run. Starting a full stack costs a minute on this machine; files that only run
  * scenarios and leave it healthy (their rollbacks always run) share one. A file that must break it for
- * good uses {@link useStack} instead.
+ * good uses {@link useStack} instead. `first: true` asks the sequencer to run the file before the other users,
+ * on the stack as `refstack up` leaves it, before any suite's faults and restarts (the quiet-window check).
  */
-export function useSharedStack(): () => RunningStack {
+export function useSharedStack(_order: { first?: boolean } = {}): () => RunningStack {
   let stack: RunningStack | undefined;
   beforeAll(async () => {
     stack = await sharedStack();

@@ -25,7 +25,8 @@ const QUIET_SECONDS = 180;
  * suite (test/nightly/monitoring/alerts-live.test.ts).
  */
 describeWithDocker('monitoring tells the truth about the running environment', () => {
-  const stack = useSharedStack();
+  // First among the shared stack's users: the quiet window watches the environment as `refstack up` leaves it.
+  const stack = useSharedStack({ first: true });
   const live = useLiveMonitoring(stack, 15 * 60);
 
   it('every process is its own scrape target, named by its container, and up', async () => {
