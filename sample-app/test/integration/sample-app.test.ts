@@ -9,7 +9,9 @@ import { describeWithDocker } from '../../../src/testing/integration.ts';
 import { record } from '../../../src/testing/record.ts';
 import { itScenario, useSharedStack } from '../../../src/testing/stack.ts';
 import { postgresCluster, type PostgresCluster } from '../../../services/postgres/cluster.ts';
+import { redisTier } from '../../../services/redis/handle.ts';
 import { sentinel } from '../../../services/redis/spec.ts';
+import { productCacheKey } from '../../src/api/domain.ts';
 import { DEAD_LETTER_QUEUE, EXCHANGE } from '../../src/shared/amqp.ts';
 import { call, eventually } from '../support/http.ts';
 import { malformedCases } from '../support/malformed.ts';
@@ -71,6 +73,8 @@ describeWithDocker('sample-app: the API and worker on the one stack (Patroni beh
   });
 
   it('cache-aside: a miss then hits, and a write replaces the entry with the new value', async () => {
+    // Other suites on the shared stack read the whole catalogue: start from an absent entry.
+    await (await redisTier(stack()).master()).sh(`redis-cli DEL ${productCacheKey('42')}`);
     const before = await scrape(app.apiMetricsUrl);
     const get = () => call(app.baseUrl, app.apiKey, 'GET', '/v1/products/42');
     const reads = [await get(), await get(), await get()];
