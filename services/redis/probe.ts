@@ -31,3 +31,11 @@ export async function sentinelMaster(port: number, masterName: string): Promise<
 export async function redisSet(port: number, key: string, value: string): Promise<void> {
   await withRedis(port, (r) => r.set(key, value));
 }
+
+/** Which of `keys` exist on the node behind a published port (one pipelined EXISTS per key). */
+export async function existingKeys(port: number, keys: readonly string[]): Promise<Set<string>> {
+  return withRedis(port, async (r) => {
+    const replies = await r.pipeline(keys.map((k) => ['exists', k])).exec();
+    return new Set(keys.filter((_, i) => replies?.[i]?.[1] === 1));
+  });
+}

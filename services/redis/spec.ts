@@ -7,22 +7,33 @@ export const SENTINEL_PORT = 26379;
 /** The name Sentinel monitors the master by, and the app asks for (REDIS_MASTER_NAME). */
 export const MASTER_NAME = 'mymaster';
 
-const serverArgs = (name: string) => ['redis-server', '--appendonly', 'no', '--save', '', '--replica-announce-ip', name];
+/**
+ * A master refuses writes while no replica has acknowledged within min-replicas-max-lag: what a master cut off
+ * from its replicas accepts (and loses when Sentinel's promotion wins) is bounded by that window.
+ */
+const serverArgs = (ctx: SpecContext) => [
+  'redis-server',
+  ...['--appendonly', 'no', '--save', '', '--replica-announce-ip', ctx.instance],
+  ...['--min-replicas-to-write', '1', '--min-replicas-max-lag', String(ctx.profile.sentinel.minReplicasMaxLagSeconds)],
+];
 
 /**
- * Redis master + replica. Every node announces its DNS name, so Sentinel hands clients a name, never a
- * container address. The health check is role-agnostic: failovers swap the roles.
+ * Redis master + two replicas. Every node announces its DNS name, so Sentinel hands clients a name, never a
+ * container address. These arguments are the *first* configuration only: the entrypoint writes them to
+ * /data/redis.conf once, and Sentinel's CONFIG REWRITE keeps the node's current role there, so a restarted node
+ * does not come back as a replica of whoever was master at creation. The health check is role-agnostic.
  */
 export const redis: ServiceSpec = {
   name: 'redis',
-  summary: 'Redis 7 (Debian) master + replica: the cache and rate-limit store',
+  summary: 'Redis 7 (Debian) master + two replicas: the cache and rate-limit store',
   image: { build: 'redis' },
-  replicas: 2,
+  replicas: 3,
   instanceName: (i) => `redis${i + 1}`,
   dependsOn: [],
   firstInstanceBootstraps: true,
-  command: (ctx) => (ctx.index === 0 ? serverArgs(ctx.instance) : [...serverArgs(ctx.instance), '--replicaof', ctx.instances('redis')[0]!, String(REDIS_PORT)]),
-  ports: [{ name: 'redis', container: REDIS_PORT, publish: { env: [16379, 16380] } }],
+  command: (ctx) => (ctx.index === 0 ? serverArgs(ctx) : [...serverArgs(ctx), '--replicaof', ctx.instances('redis')[0]!, String(REDIS_PORT)]),
+  ports: [{ name: 'redis', container: REDIS_PORT, publish: { env: [16379, 16380, 16381] } }],
+  volumes: [{ name: 'data', target: '/data' }],
   health: { command: `redis-cli info replication | grep -Eq 'role:master|master_link_status:up'` },
   scrape: [],
   alerts: [cache],
@@ -44,21 +55,28 @@ export const redis: ServiceSpec = {
 const sentinelEnv = (ctx: SpecContext): Record<string, string> => ({
   SENTINEL_MASTER_NAME: MASTER_NAME,
   SENTINEL_MASTER_HOST: ctx.instances('redis')[0]!,
+  SENTINEL_QUORUM: String(ctx.profile.sentinel.quorum),
   SENTINEL_ANNOUNCE_HOSTNAME: ctx.instance,
   SENTINEL_DOWN_AFTER_MS: String(ctx.profile.sentinel.downAfterMs),
   SENTINEL_FAILOVER_TIMEOUT_MS: String(ctx.profile.sentinel.failoverTimeoutMs),
 });
 
-/** Redis Sentinel: watches the master and promotes the replica when the master is down for down-after. */
+/**
+ * Three Redis Sentinels (quorum 2): a master down for down-after on two of them is failed over by the one a
+ * majority elects. Each keeps its state — current master, epoch, known Sentinels and replicas — in
+ * /data/sentinel.conf on its volume; the entrypoint writes that file on the first start only, so a restarted
+ * Sentinel names the master it last knew, not the one the stack was created with.
+ */
 export const sentinel: ServiceSpec = {
   name: 'redis-sentinel',
-  summary: 'Redis Sentinel: failure detection and promotion for the Redis tier; clients ask it for the master',
+  summary: 'Redis Sentinel ×3, quorum 2: failure detection and promotion for the Redis tier; clients ask them for the master',
   image: { build: 'redis' },
-  replicas: 1,
+  replicas: 3,
   dependsOn: ['redis'],
   command: () => ['redis-sentinel'],
   env: sentinelEnv,
-  ports: [{ name: 'sentinel', container: SENTINEL_PORT, publish: { env: [16381] } }],
+  ports: [{ name: 'sentinel', container: SENTINEL_PORT, publish: { env: [16391, 16392, 16393] } }],
+  volumes: [{ name: 'data', target: '/data' }],
   health: { command: `redis-cli -p ${SENTINEL_PORT} sentinel get-master-addr-by-name ${MASTER_NAME} | grep -q redis` },
   describe: async (instance) => `master ${MASTER_NAME} → ${(await sentinelMaster(await instance.hostPort('sentinel'), MASTER_NAME)).join(':')}`,
 };

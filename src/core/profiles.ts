@@ -45,6 +45,13 @@ export interface SentinelTiming {
   downAfterMs: number;
   /** Sentinel's failover-timeout: how long a failover may take before another is tried. */
   failoverTimeoutMs: number;
+  /** Sentinels that must agree the master is down before a failover; a majority of the three (Redis's sentinel docs, "Quorum"). */
+  quorum: number;
+  /**
+   * `min-replicas-max-lag` with `min-replicas-to-write 1`: a master that has heard from no replica for this long
+   * refuses writes (NOREPLICAS), which bounds what an isolated old master accepts and then loses.
+   */
+  minReplicasMaxLagSeconds: number;
 }
 
 export type Severity = 'high' | 'medium' | 'low';
@@ -96,7 +103,7 @@ const production: Profile = {
   patroni: { ttl: 30, loopWait: 10, retryTimeout: 10, primaryStartTimeout: 300 },
   proxy: { interMs: 3000, fastInterMs: 3000, downInterMs: 3000, fall: 3, rise: 2, checkTimeoutMs: 2000 },
   backup: { archiveTimeoutSeconds: 60 },
-  sentinel: { downAfterMs: 5_000, failoverTimeoutMs: 10_000 },
+  sentinel: { downAfterMs: 5_000, failoverTimeoutMs: 10_000, quorum: 2, minReplicasMaxLagSeconds: 10 },
   monitoring: {
     name: 'production',
     scrapeInterval: '15s',
@@ -117,7 +124,7 @@ const test: Profile = {
   patroni: { ttl: 20, loopWait: 1, retryTimeout: 3, primaryStartTimeout: 300 },
   proxy: { interMs: 1000, fastInterMs: 500, downInterMs: 500, fall: 2, rise: 1, checkTimeoutMs: 1000 },
   backup: { archiveTimeoutSeconds: 10 },
-  sentinel: { downAfterMs: 3_000, failoverTimeoutMs: 10_000 },
+  sentinel: { downAfterMs: 3_000, failoverTimeoutMs: 10_000, quorum: 2, minReplicasMaxLagSeconds: 5 },
   monitoring: {
     name: 'test',
     scrapeInterval: '1s',
@@ -165,6 +172,14 @@ export function assertSafePatroniTiming(t: PatroniTiming): void {
  * A RabbitMQ node restarting (Erlang VM boot, quorum queue recovery) took 10–28 s here. A frozen
  * (paused) member thawed answers Patroni's health check again at once; the allowance covers a loaded host.
  */
+/**
+ * What an isolated Redis master adds to min-replicas-max-lag before it refuses writes: a replica acknowledges
+ * its offset once a second (REPLCONF ACK), the master compares whole seconds (`server.unixtime -
+ * repl_ack_time <= min-replicas-max-lag` counts a replica as good) and recounts in its once-a-second
+ * replication cron (Redis replication.c, `refreshGoodSlavesCount`): up to three seconds.
+ */
+const REDIS_ACK_AND_CRON_SECONDS = 3;
+
 export const ALLOWANCE = { promoteSeconds: 3, crashRestartSeconds: 5, sentinelElectionSeconds: 3, alertDeliverySeconds: 3, brokerRecoverySeconds: 30, thawSeconds: 2 } as const;
 
 /** What a profile promises, each figure derived from its timings (formulas on the fields). */
@@ -183,6 +198,8 @@ export interface Promises {
   switchoverPauseSeconds: number;
   /** Redis master lost: Sentinel's down-after + the election and promotion. */
   cacheFailoverSeconds: number;
+  /** A Redis master cut off from its replicas goes on accepting writes for at most this long (min-replicas-max-lag + ack period, whole-second rounding and cron tick). */
+  isolatedMasterWriteSeconds: number;
   /** Fault → notification: two scrapes, one evaluation, the rate window, `for`, group_wait, delivery. */
   alertDetectionSeconds: Record<Severity, number>;
   /** The longest a committed write waits to be archived: archive_timeout. */
@@ -218,6 +235,7 @@ export function promises(p: Profile): Promises {
     crashRtoSeconds: round(p.patroni.loopWait + ALLOWANCE.crashRestartSeconds + ALLOWANCE.promoteSeconds + proxyUp),
     switchoverPauseSeconds: round(ALLOWANCE.promoteSeconds + proxyUp),
     cacheFailoverSeconds: round(p.sentinel.downAfterMs / 1000 + ALLOWANCE.sentinelElectionSeconds),
+    isolatedMasterWriteSeconds: round(p.sentinel.minReplicasMaxLagSeconds + REDIS_ACK_AND_CRON_SECONDS),
     alertDetectionSeconds: { high: detection('high'), medium: detection('medium'), low: detection('low') },
     archiveRpoSeconds: p.backup.archiveTimeoutSeconds,
     queueRecoverySeconds: ALLOWANCE.brokerRecoverySeconds,

@@ -2,6 +2,7 @@ import { redisMasterKill } from './cache.ts';
 import { asyncFailover, crashPostgres, isolatePrimary, killPrimary, repeatedFailover, stopPrimary, switchover } from './postgres.ts';
 import { workerStop } from './queue.ts';
 import { readFallback } from './read-fallback.ts';
+import { redisMasterIsolated, sentinelRestart } from './sentinel.ts';
 import { frozenReplica, lagUnderLoad, replicaVisibility } from './replication.ts';
 import type { Scenario } from './scenario.ts';
 
@@ -19,6 +20,8 @@ export const SCENARIOS: readonly Scenario[] = [
   frozenReplica,
   readFallback,
   redisMasterKill,
+  redisMasterIsolated,
+  sentinelRestart,
   workerStop,
 ];
 

@@ -45,6 +45,10 @@ export function createRedis(config: RedisConfig, timings: RedisTimings, log: Log
         sentinels: config.sentinels,
         name: config.masterName,
         sentinelRetryStrategy: retry,
+        // The failover detector's own Sentinel connections: ioredis retries them once a minute by default, so
+        // after the Sentinels restart the client would miss every +switch-master for that minute — and stay on
+        // a master that went silent (a network partition times commands out without closing the connection).
+        sentinelReconnectStrategy: retry,
         sentinelCommandTimeout: 2_000,
         // Subscribe to +switch-master: drop the old master at once, even when it went silent instead of closing.
         failoverDetector: true,

@@ -78,7 +78,7 @@ export async function startFakeRedisMaster(): Promise<FakeServer & { dropConnect
  * +switch-master to its subscribers on demand.
  */
 export async function startFakeSentinel(master: () => { host: string; port: number }): Promise<
-  FakeServer & { replyDelayMs: number; subscribers(): number; publishSwitchMaster(): void }
+  FakeServer & { replyDelayMs: number; subscribers(): number; publishSwitchMaster(): void; dropConnections(): void }
 > {
   const sockets = new Set<net.Socket>();
   const subscribers = new Set<net.Socket>();
@@ -119,6 +119,10 @@ export async function startFakeSentinel(master: () => { host: string; port: numb
     publishSwitchMaster: () => {
       const { port: p } = master();
       for (const socket of subscribers) socket.write(`*3\r\n${bulk('message')}${bulk('+switch-master')}${bulk(`mymaster 127.0.0.1 ${p} 127.0.0.1 ${p}`)}`);
+    },
+    /** A Sentinel restart as its clients see it: every connection closed, the port still listening. */
+    dropConnections: () => {
+      for (const socket of sockets) socket.destroy();
     },
     close: () => shut(server, sockets),
   };

@@ -63,6 +63,16 @@ describe('Redis through Sentinel: the client follows a failover even when +switc
     expect(await handle.client.get('product:v1:1')).toBeNull();
   });
 
+  it('after every Sentinel restarts, createRedis is listening for +switch-master again within its reconnect cap (ioredis waits 60 s by default)', async () => {
+    const { sentinel } = await sentinelSet();
+    const handle = createRedis({ sentinels: [{ host: '127.0.0.1', port: sentinel.port }], masterName: 'mymaster' }, { commandTimeoutMs: 250, reconnectCapMs: 100 }, quietLog);
+    cleanup.push(() => handle.close());
+    await expect.poll(() => sentinel.subscribers()).toBeGreaterThan(0);
+    sentinel.dropConnections();
+    await expect.poll(() => sentinel.subscribers()).toBe(0);
+    await expect.poll(() => sentinel.subscribers(), { timeout: 3_000 }).toBeGreaterThan(0);
+  });
+
   it('a closed handle is not revived', async () => {
     const { sentinel } = await sentinelSet();
     const handle = createRedis({ sentinels: [{ host: '127.0.0.1', port: sentinel.port }], masterName: 'mymaster' }, { commandTimeoutMs: 250, reconnectCapMs: 50 }, quietLog);

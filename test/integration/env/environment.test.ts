@@ -101,14 +101,14 @@ describeWithDocker('refstack up → status → drill → down, as a user runs th
     expect(r.err).toMatch(/running with the production profile, not test: run `refstack down --project/);
   });
 
-  it('`refstack status` shows the Patroni leader and replicas with their lag, and the Redis master and replica', async () => {
+  it('`refstack status` shows the Patroni leader and replicas with their lag, and the Redis master and its replicas', async () => {
     const statuses = json<InstanceStatus[]>(await refstack(['status', '--project', PROJECT, '--json'], 60_000), 'refstack status');
     const detail = (name: string) => statuses.find((s) => s.instance === name)?.detail ?? '';
     const pg = ['pg1', 'pg2', 'pg3'].map(detail);
     expect(pg.filter((d) => d.startsWith('leader')), pg.join(' | ')).toHaveLength(1);
     expect(pg.filter((d) => /replica|sync_standby/.test(d) && /lag \d+ B/.test(d)), pg.join(' | ')).toHaveLength(2);
-    const redis = [detail('redis1'), detail('redis2')];
-    expect(redis.map((d) => /^(master|replica)\b/.exec(d)?.[1]).sort(), redis.join(' | ')).toEqual(['master', 'replica']);
+    const redis = [detail('redis1'), detail('redis2'), detail('redis3')];
+    expect(redis.map((d) => /^(master|replica)\b/.exec(d)?.[1]).sort(), redis.join(' | ')).toEqual(['master', 'replica', 'replica']);
   });
 
   it(`\`refstack drill ${DRILLS.map((d) => d.name).join(' ')}\` holds within the default profile's promises and the plan's bounds`, async () => {
