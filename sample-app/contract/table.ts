@@ -133,7 +133,7 @@ const INJECTIONS: Record<Dependency, Record<Fault, string>> = {
     slow: 'commands slower than REDIS command timeout (250 ms)',
     hung: '`docker pause` of every Redis container',
     refusing: 'Redis stopped',
-    failing_over: 'the Redis master killed; Sentinel promotes the replica',
+    failing_over: 'the Redis master killed; the Sentinels promote a replica',
     partitioned: 'every Redis container disconnected from the network',
     resource_alarm: 'maxmemory 1 B with noeviction on the master (OOM on every write)',
   },

@@ -36,16 +36,16 @@ export interface RedisTier {
 
 /**
  * A client beside a Redis node (`redis-cli` inside its container, so it keeps reaching the node when the node is
- * cut off from the network): SET <prefix><n> every `intervalMs` until `stop()` or `maxSeconds`. `stop()` resolves
+ * cut off from the network): SET <prefix><n> (expiring after `expireSeconds`) every `intervalMs` until `stop()` or `maxSeconds`. `stop()` resolves
  * to every attempt with its wall-clock time (ms since the epoch) and the node's reply (`OK`, or the error, e.g.
  * `NOREPLICAS Not enough good replicas to write.`).
  */
-export function colocatedWriter(node: InstanceHandle, keyPrefix: string, options: { intervalMs: number; maxSeconds: number }) {
+export function colocatedWriter(node: InstanceHandle, keyPrefix: string, options: { intervalMs: number; maxSeconds: number; expireSeconds: number }) {
   const stopFile = `/tmp/refstack-writer-${process.pid}-${Date.now()}`;
   const script = [
     `end=$(( $(date +%s) + ${options.maxSeconds} )); i=0`,
     `while [ "$(date +%s)" -lt "$end" ] && [ ! -e ${stopFile} ]; do`,
-    `  i=$((i+1)); reply=$(redis-cli set '${keyPrefix}'$i $i 2>&1 | head -1); echo "$i $(date +%s%3N) $reply"`,
+    `  i=$((i+1)); reply=$(redis-cli set '${keyPrefix}'$i $i ex ${options.expireSeconds} 2>&1 | head -1); echo "$i $(date +%s%3N) $reply"`,
     `  sleep ${options.intervalMs / 1000}`,
     'done; true',
   ].join('\n');
@@ -121,6 +121,10 @@ export function redisTier(stack: StackHandle): RedisTier {
           last = seen.map((v) => `${v.sentinel}: ${v.error ?? `${v.master ?? '?'}${v.tilt ? ' TILT' : ''}, ${v.replicas} replicas, ${v.sentinels} sentinels`}`).join('; ');
           const master = seen[0]?.master;
           const whole = seen.every((v) => !v.error && !v.tilt && v.master === master && v.replicas === nodes.length - 1 && v.sentinels === sentinels.length);
+          // Sentinel never forgets a peer or replica it once saw: more than exist means a stale entry (a Sentinel
+          // that lost its state and came back with a new id), which also raises the votes a failover needs.
+          const stale = seen.some((v) => v.replicas > nodes.length - 1 || v.sentinels > sentinels.length);
+          if (stale) throw new Error(`${last} — more than the ${sentinels.length} Sentinels and ${nodes.length - 1} replicas that exist: run \`SENTINEL RESET ${MASTER_NAME}\` on each Sentinel in turn, waiting for sentinels=${sentinels.length} before the next`);
           if (!whole) throw new Error(last);
           const roles = await Promise.all(nodes.map(async (n) => ({ name: n.name, info: await redisInfo(await n.hostPort('redis'), 'replication') })));
           const ok = roles.every((r) => (r.name === master ? r.info.role === 'master' : r.info.role === 'slave' && r.info.master_host === master && r.info.master_link_status === 'up'));

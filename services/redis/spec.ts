@@ -9,19 +9,22 @@ export const MASTER_NAME = 'mymaster';
 
 /**
  * A master refuses writes while no replica has acknowledged within min-replicas-max-lag: what a master cut off
- * from its replicas accepts (and loses when Sentinel's promotion wins) is bounded by that window.
+ * from its replicas accepts (and loses when Sentinel's promotion wins) is bounded by that window. Persistence
+ * is off, and a replica deletes the snapshot of its last full sync once loaded (`rdb-del-sync-files`), so a
+ * restarted node never serves entries from an old sync.
  */
 const serverArgs = (ctx: SpecContext) => [
   'redis-server',
-  ...['--appendonly', 'no', '--save', '', '--replica-announce-ip', ctx.instance],
+  ...['--appendonly', 'no', '--save', '', '--rdb-del-sync-files', 'yes', '--replica-announce-ip', ctx.instance],
   ...['--min-replicas-to-write', '1', '--min-replicas-max-lag', String(ctx.profile.sentinel.minReplicasMaxLagSeconds)],
 ];
 
 /**
  * Redis master + two replicas. Every node announces its DNS name, so Sentinel hands clients a name, never a
- * container address. These arguments are the *first* configuration only: the entrypoint writes them to
- * /data/redis.conf once, and Sentinel's CONFIG REWRITE keeps the node's current role there, so a restarted node
- * does not come back as a replica of whoever was master at creation. The health check is role-agnostic.
+ * container address. The options apply on every start; `--replicaof` is the *first* role only: the entrypoint
+ * writes it to /data/redis.conf once, and Sentinel's CONFIG REWRITE keeps the node's current role there, so a
+ * restarted node does not come back as a replica of whoever was master at creation. The health check is
+ * role-agnostic.
  */
 export const redis: ServiceSpec = {
   name: 'redis',
@@ -64,8 +67,9 @@ const sentinelEnv = (ctx: SpecContext): Record<string, string> => ({
 /**
  * Three Redis Sentinels (quorum 2): a master down for down-after on two of them is failed over by the one a
  * majority elects. Each keeps its state — current master, epoch, known Sentinels and replicas — in
- * /data/sentinel.conf on its volume; the entrypoint writes that file on the first start only, so a restarted
- * Sentinel names the master it last knew, not the one the stack was created with.
+ * /data/sentinel.conf on its volume; the entrypoint creates that file on the first start only (and sets the
+ * profile's quorum and timings in it on every start), so a restarted Sentinel names the master it last knew,
+ * not the one the stack was created with.
  */
 export const sentinel: ServiceSpec = {
   name: 'redis-sentinel',

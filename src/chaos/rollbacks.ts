@@ -23,7 +23,7 @@ export const ROLLBACKS: Readonly<Record<string, { summary: string; run(stack: Ru
     },
   },
   'redis-settled': {
-    summary: 'Sentinel out of TILT, one master, its replica linked',
+    summary: 'every Sentinel out of TILT and naming one master, every other Redis node linked to it',
     run: (stack) => redisTier(stack).waitSettled(120_000),
   },
   'toxiproxy-reset': {

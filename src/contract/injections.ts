@@ -50,7 +50,7 @@ export const INJECTIONS: Readonly<Record<Dependency, Readonly<Record<Exclude<Fau
     slow: { notRunHere: 'Redis is reached through Sentinel (the master’s own address), so no Toxiproxy route carries its latency' },
     hung: on({ service: 'redis', count: 'all' }, 'pause', 10),
     refusing: on({ service: 'redis', count: 'all' }, 'stop', 12),
-    // Held past the cache's promise (CACHE_FAILOVER_BUDGET_MS + breaker open + reconnect cap: 8.1 s in the test profile).
+    // Held past the cache's promise (CACHE_FAILOVER_BUDGET_MS + breaker open + reconnect cap: 9.1 s in the test profile).
     failing_over: on({ service: 'redis', role: 'master' }, 'kill', 20),
     partitioned: on({ service: 'redis', count: 'all' }, 'isolate', 12),
     resource_alarm: on({ service: 'redis', role: 'master' }, 'maxmemory', 12),

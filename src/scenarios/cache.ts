@@ -42,7 +42,7 @@ export const redisMasterKill: Scenario = {
   async run(ctx) {
     const tier = redisTier(ctx.stack);
     const api = await apiClient(ctx.stack);
-    await ctx.step('Sentinel is settled: out of TILT, the replica linked to its master', () => tier.waitSettled());
+    await ctx.step('the Redis tier is settled: every Sentinel names one master, every replica linked to it', () => tier.waitSettled());
     const master = await tier.master();
     ctx.onRollback(`${master.name} running again (as a replica of the new master)`, async () => {
       if (!(await master.state()).running) await master.start();

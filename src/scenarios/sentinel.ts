@@ -103,44 +103,48 @@ export const sentinelRestart: Scenario = {
     });
     ctx.figure('sentinel_failover_settled_seconds', seconds(failoverAt, performance.now()), 's', { note: `${first.name} → ${current.name}: the command until every Sentinel and replica agrees` });
     const reads = cachedReads(api);
-    const watch = watchSentinels(tier, current.name);
-    const restartedAt = ctx.mark('first Sentinel restart');
     try {
-      for (const s of tier.sentinels) {
-        await ctx.step(`restart ${s.name}; it names ${current.name} once it answers`, async () => {
-          await s.restart(2);
-          await waitFor(`${s.name} answering`, async () => ((await tier.views()).find((v) => v.sentinel === s.name && !v.error) ? true : undefined), { timeoutMs: 30_000, intervalMs: 100 });
+      const watch = watchSentinels(tier, current.name);
+      const restartedAt = ctx.mark('first Sentinel restart');
+      try {
+        for (const s of tier.sentinels) {
+          await ctx.step(`restart ${s.name}; it names ${current.name} once it answers`, async () => {
+            await s.restart(2);
+            await waitFor(`${s.name} answering`, async () => ((await tier.views()).find((v) => v.sentinel === s.name && !v.error) ? true : undefined), { timeoutMs: 30_000, intervalMs: 100 });
+          });
+        }
+        await ctx.step('stop all three Sentinels, then start them together (none remembers the failover from a peer)', async () => {
+          await Promise.all(tier.sentinels.map((s) => s.stop(2)));
+          await Promise.all(tier.sentinels.map((s) => s.start()));
+          await tier.waitSettled(90_000);
+        });
+        const holdMs = 2 * ctx.profile.sentinel.downAfterMs + 2_000;
+        await ctx.step(`watch every Sentinel ${holdMs / 1000} s more (twice down-after)`, () => sleep(holdMs));
+      } finally {
+        const w = await watch.stop();
+        ctx.figure('sentinel_restart_wrong_master_seconds', w.wrongSeconds, 's', {
+          target: none,
+          note: `${w.polls} polls of 3 Sentinels over ${seconds(restartedAt, performance.now())} s of restarts (${w.unanswered} unanswered while restarting)${w.wrong.length ? `; wrong: ${w.wrong.join('; ')}` : ''}`,
         });
       }
-      await ctx.step('stop all three Sentinels, then start them together (none remembers the failover from a peer)', async () => {
-        await Promise.all(tier.sentinels.map((s) => s.stop(2)));
-        await Promise.all(tier.sentinels.map((s) => s.start()));
-        await tier.waitSettled(90_000);
+      await ctx.step(`no failover followed: ${current.name} is still the master, the tier settled`, async () => {
+        await tier.waitSettled(60_000);
+        const now = await tier.master();
+        ctx.check(now === current, `the Sentinels now name ${now.name}, not ${current.name}`);
+        ctx.check((await redisInfo(await current.hostPort('redis'), 'replication')).role === 'master', `${current.name} must still be a master`);
       });
-      const holdMs = 2 * ctx.profile.sentinel.downAfterMs + 2_000;
-      await ctx.step(`hold ${holdMs / 1000} s (twice down-after): a Sentinel with a wrong master would start a failover by then`, () => sleep(holdMs));
+      await everyApiInstanceOn(ctx, current);
     } finally {
-      const w = await watch.stop();
-      ctx.figure('sentinel_restart_wrong_master_seconds', w.wrongSeconds, 's', {
-        target: none,
-        note: `${w.polls} polls of 3 Sentinels over ${seconds(restartedAt, performance.now())} s of restarts (${w.unanswered} unanswered while restarting)${w.wrong.length ? `; wrong: ${w.wrong.join('; ')}` : ''}`,
-      });
+      const tally = await reads.stop();
+      ctx.figure('sentinel_restart_failed_reads', tally.failed.length, 'requests', { target: targets.sampleApp.redisDownFailedReads, note: `${tally.ok} product reads while the Sentinels restarted` });
     }
-    await ctx.step(`no failover followed: ${current.name} is still the master, the tier settled`, async () => {
-      await tier.waitSettled(60_000);
-      const now = await tier.master();
-      ctx.check(now === current, `the Sentinels now name ${now.name}, not ${current.name}`);
-      ctx.check((await redisInfo(await current.hostPort('redis'), 'replication')).role === 'master', `${current.name} must still be a master`);
-    });
-    await everyApiInstanceOn(ctx, current);
-    const tally = await reads.stop();
-    ctx.figure('sentinel_restart_failed_reads', tally.failed.length, 'requests', { target: targets.sampleApp.redisDownFailedReads, note: `${tally.ok} product reads while the Sentinels restarted` });
   },
 };
 
-/** Writes accepted by a master after it was cut off, and which of them the cluster still has once it rejoined. */
+/** The numbered writes beside the master: one key per write, under a prefix of their own run, expiring by themselves. */
 const ISOLATED_KEYS = 'refstack:isolated:';
 const WRITE_INTERVAL_MS = 50;
+const WRITE_TTL_SECONDS = 600;
 
 export const redisMasterIsolated: Scenario = {
   name: 'redis-master-isolated',
@@ -156,16 +160,18 @@ export const redisMasterIsolated: Scenario = {
       await tier.waitSettled(120_000);
     });
     // A client on the old master's side of the partition: redis-cli inside its container.
-    const writer = colocatedWriter(old, ISOLATED_KEYS, { intervalMs: WRITE_INTERVAL_MS, maxSeconds: 120 });
+    const prefix = `${ISOLATED_KEYS}${Date.now()}:`;
+    const writer = colocatedWriter(old, prefix, { intervalMs: WRITE_INTERVAL_MS, maxSeconds: 120, expireSeconds: WRITE_TTL_SECONDS });
     let writes: Awaited<ReturnType<typeof writer.stop>> | undefined;
     ctx.onRollback('the numbered writer stopped', async () => {
       writes ??= await writer.stop();
     });
     const reads = cachedReads(api);
     const addressBefore = await serviceAddress(old);
-    await sleep(1_000);
+    await sleep(2_500); // writes acknowledged well before the cut: they must survive it
+    // The writer stamps its writes with the container's clock: the cut is read from the same clock.
+    const cutWallMs = Number((await old.sh('date +%s%3N')).trim());
     const cutAt = ctx.mark(`${old.name} disconnected from the stack network`);
-    const cutWallMs = Date.now();
     let promoted: InstanceHandle | undefined;
     try {
       await ctx.step(`disconnect ${old.name} from the stack network (its Sentinels, replicas and the API lose it)`, () => old.isolate());
@@ -205,18 +211,25 @@ export const redisMasterIsolated: Scenario = {
         await tier.waitSettled(120_000);
         ctx.check((await tier.master()) === promoted, `the Sentinels must still name ${promoted!.name}`);
       });
-      const keys = acceptedAfterCut.map((w) => `${ISOLATED_KEYS}${w.seq}`);
-      const kept = await ctx.step(`count the writes ${old.name} acknowledged after the cut that ${promoted.name} does not have`, async () => existingKeys(await promoted!.hostPort('redis'), keys));
+      const keys = acceptedAfterCut.map((w) => `${prefix}${w.seq}`);
+      const earlier = writes.filter((w) => w.reply === 'OK' && w.atMs < cutWallMs - 1_000).map((w) => `${prefix}${w.seq}`);
+      const [kept, keptEarlier] = await ctx.step(`look up on ${promoted.name} the writes ${old.name} acknowledged after the cut, and those acknowledged over a second before it`, async () => {
+        const port = await promoted!.hostPort('redis');
+        return Promise.all([existingKeys(port, keys), existingKeys(port, earlier)]);
+      });
       const bound = Math.ceil((ctx.promises.isolatedMasterWriteSeconds * 1000) / WRITE_INTERVAL_MS);
       ctx.figure('isolated_master_lost_writes', keys.length - kept.size, 'writes', {
-        target: le(bound),
-        note: `${keys.length} writes acknowledged by ${old.name} after the cut (a client beside it, one per ${WRITE_INTERVAL_MS} ms), ${kept.size} found on ${promoted.name}: lost when it rejoined as a replica; bound = min-replicas-max-lag window × write rate`,
+        note: `${keys.length} writes acknowledged by ${old.name} after the cut (a client beside it, at most one per ${WRITE_INTERVAL_MS} ms, so at most ${bound} within the write window), ${kept.size} of them found on ${promoted.name}: the rest were discarded when it rejoined as a replica`,
+      });
+      ctx.figure('isolated_master_lost_writes_before_cut', earlier.length - keptEarlier.size, 'writes', {
+        target: none,
+        note: `${earlier.length} writes acknowledged by ${old.name} more than 1 s before the cut (replicated by then), ${keptEarlier.size} found on ${promoted.name}`,
       });
       await everyApiInstanceOn(ctx, promoted);
     } finally {
       const tally = await reads.stop();
       ctx.figure('isolated_master_failed_reads', tally.failed.length, 'requests', { target: targets.sampleApp.redisDownFailedReads, note: `${tally.ok} product reads through ${ctx.stack.has('nginx') ? 'nginx' : 'the API'}${tally.failed.length ? `; failed: ${tally.failed.slice(0, 10).join(', ')}` : ''}` });
-      if (promoted) await promoted.sh(`redis-cli --scan --pattern '${ISOLATED_KEYS}*' | xargs -r -n 500 redis-cli del > /dev/null`).catch(() => undefined);
+      if (promoted) await promoted.sh(`redis-cli --scan --pattern '${prefix}*' | xargs -r -n 500 redis-cli del > /dev/null`).catch(() => undefined);
     }
   },
 };

@@ -63,6 +63,8 @@ const TRANSIENT_MESSAGES: Array<[RegExp, string, boolean]> = [
   [/^Command timed out/, 'redis-timeout', false],
   [/Connection is closed|Stream isn't writeable|Reached the max retries per request limit|All sentinels are unreachable/i, 'redis-unavailable', false],
   [/^(READONLY|LOADING|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|BUSY) /, 'redis-not-master', false],
+  // min-replicas-to-write: a master no replica has acknowledged lately (cut off, or its replicas still syncing)
+  [/^NOREPLICAS /, 'redis-no-replicas', false],
   [/^OOM /, 'redis-out-of-memory', false],
   // amqplib and this app's publisher
   [/Channel closed|Connection closed|Socket closed abruptly|Connection blocked|rabbitmq is not connected|not confirmed within/i, 'broker-unavailable', false],

@@ -33,6 +33,7 @@ describe('the one transient-error classifier', () => {
     ['ioredis closed', new Error('Connection is closed.'), 'transient', 'redis-unavailable', false],
     ['ioredis max retries', named('MaxRetriesPerRequestError', 'Reached the max retries per request limit (which is 0).'), 'transient', 'redis-unavailable', false],
     ['redis READONLY after a Sentinel switch', new Error("READONLY You can't write against a read only replica."), 'transient', 'redis-not-master', false],
+    ['redis NOREPLICAS from a master its replicas stopped acknowledging', new Error('NOREPLICAS Not enough good replicas to write.'), 'transient', 'redis-no-replicas', false],
     ['redis OOM', new Error("OOM command not allowed when used memory > 'maxmemory'."), 'transient', 'redis-out-of-memory', false],
     ['amqplib channel closed', named('IllegalOperationError', 'Channel closed'), 'transient', 'broker-unavailable', false],
     ['confirm not received', new Error('publish to refstack.events/order.created not confirmed within 5000 ms'), 'transient', 'broker-unavailable', false],
