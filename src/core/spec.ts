@@ -123,7 +123,11 @@ export interface InstanceHandle extends InstanceProbe {
   restart(graceSeconds?: number): Promise<void>;
   pause(): Promise<void>;
   unpause(): Promise<void>;
-  isolate(): Promise<void>;
+  /**
+   * Cut off from the stack's network. With `yieldAddress`, a placeholder container takes the address it had,
+   * so `recover()` reattaches it at a *different* address (and removes the placeholder).
+   */
+  isolate(options?: { yieldAddress?: boolean }): Promise<void>;
   /** Undo any fault: reattach, unfreeze, or start again. */
   recover(): Promise<void>;
 }

@@ -149,7 +149,7 @@ const WRITE_TTL_SECONDS = 600;
 export const redisMasterIsolated: Scenario = {
   name: 'redis-master-isolated',
   title: 'Redis master cut off from its Sentinels and replicas',
-  claim: "a Redis master disconnected from the stack's network is replaced once two of three Sentinels agree, within the cache failover promise; it refuses writes within min-replicas-max-lag, the writes it accepted meanwhile are counted (they are lost), and once reattached it is a replica of the new master",
+  claim: "a Redis master disconnected from the stack's network is replaced once two of three Sentinels agree, within the cache failover promise; it refuses writes within min-replicas-max-lag, the writes it accepted meanwhile are counted (they are lost), and once reattached — at another address — it is a replica of the new master",
   services: ['nginx'],
   resultPrefix: 'redis',
   drill: true,
@@ -174,7 +174,7 @@ export const redisMasterIsolated: Scenario = {
     const cutAt = ctx.mark(`${old.name} disconnected from the stack network`);
     let promoted: InstanceHandle | undefined;
     try {
-      await ctx.step(`disconnect ${old.name} from the stack network (its Sentinels, replicas and the API lose it)`, () => old.isolate());
+      await ctx.step(`disconnect ${old.name} from the stack network (its Sentinels, replicas and the API lose it); another container takes its address`, () => old.isolate({ yieldAddress: true }));
       promoted = await ctx.step('two of three Sentinels agree it is down and promote a replica', () =>
         waitFor('a majority of Sentinels naming another master that says it is master', async () => {
           const m = await tier.majorityMaster();
@@ -204,10 +204,11 @@ export const redisMasterIsolated: Scenario = {
       await ctx.step('the API caches on the new master', () =>
         waitFor('a cache hit after the promotion', async () => (reads.tally.lastCacheHit > promotedAt ? true : undefined), { timeoutMs: 60_000, intervalMs: 100 }),
       );
-      await ctx.step(`reattach ${old.name}: the Sentinels make it a replica of ${promoted.name}`, async () => {
+      await ctx.step(`reattach ${old.name} at a new address: the Sentinels make it a replica of ${promoted.name}`, async () => {
         await old.recover();
         const addressAfter = await serviceAddress(old);
-        ctx.mark(`${old.name} reattached at ${addressAfter} (${addressAfter === addressBefore ? 'same address' : `was ${addressBefore}`}); Sentinels and replicas know it by name`);
+        ctx.mark(`${old.name} reattached at ${addressAfter} (was ${addressBefore}); Sentinels, replicas and clients know it by name`);
+        ctx.check(addressAfter !== addressBefore, `${old.name} must come back at another address (the placeholder holds ${addressBefore}), came back at ${addressAfter}`);
         await tier.waitSettled(120_000);
         ctx.check((await tier.master()) === promoted, `the Sentinels must still name ${promoted!.name}`);
       });

@@ -1,10 +1,11 @@
 import type Docker from 'dockerode';
 import { docker } from '../../core/docker/engine.ts';
+import { LABEL } from '../../core/docker/labels.ts';
 import { containerLogs, execIn, type ExecResult } from '../../core/docker/exec.ts';
 import { sleep } from '../../core/poll.ts';
 import { port, type InstanceHandle, type InstanceState, type ServiceSpec } from '../../core/spec.ts';
 import type { PlannedInstance } from '../plan.ts';
-import { containerName, serviceNetwork, type Placement } from './placement.ts';
+import { containerName, placementLabels, serviceNetwork, type Placement } from './placement.ts';
 
 /**
  * One running instance of a service, as testcontainers' Started* handles are: its ports on the host,
@@ -159,8 +160,30 @@ export class StackInstance implements InstanceHandle {
   }
 
   /** Cut the instance off its stack's network: peers lose it; its published ports stay reachable from the host. */
-  async isolate(): Promise<void> {
+  async isolate(options: { yieldAddress?: boolean } = {}): Promise<void> {
     await docker().getNetwork(serviceNetwork(this.placement)).disconnect({ Container: this.container, Force: true });
+    if (options.yieldAddress) await this.holdFreedAddress();
+  }
+
+  private get addressHolder(): string {
+    return `${this.container}-address-holder`;
+  }
+
+  /**
+   * A sleeping container of the instance's own image (labelled with the project, so `down` removes it) on the
+   * service network, without aliases: the engine hands it the lowest free address, the one just freed.
+   */
+  private async holdFreedAddress(): Promise<void> {
+    const image = (await this.inspect()).Config.Image;
+    const holder = await docker().createContainer({
+      name: this.addressHolder,
+      Image: image,
+      Entrypoint: ['sleep'],
+      Cmd: ['600'],
+      Labels: { ...placementLabels(this.placement), [LABEL.service]: 'address-holder' },
+      HostConfig: { NetworkMode: serviceNetwork(this.placement), AutoRemove: true },
+    });
+    await holder.start();
   }
 
   /** Undo any fault: reattach an isolated instance, unfreeze a paused one, start a stopped or killed one. */
@@ -170,6 +193,8 @@ export class StackInstance implements InstanceHandle {
       await docker()
         .getNetwork(serviceNetwork(this.placement))
         .connect({ Container: this.container, EndpointConfig: { Aliases: [this.name, ...(this.spec.aliases?.(this.planned.ctx) ?? [])] } });
+      // Only now: the placeholder (if `isolate` left one) kept the old address until the instance had a new one.
+      await docker().getContainer(this.addressHolder).remove({ force: true }).catch(() => undefined);
     }
     if (state.paused) await this.unpause();
     else if (!state.running) await this.start();
