@@ -1,6 +1,6 @@
 import { waitFor } from '../../src/core/poll.ts';
 import type { InstanceHandle, StackHandle } from '../../src/core/spec.ts';
-import { redisInfo, sentinelMaster } from './probe.ts';
+import { redisInfo } from './probe.ts';
 import { MASTER_NAME, SENTINEL_PORT } from './spec.ts';
 
 /** What one Sentinel says (`INFO sentinel`): the master it names and how many replicas and Sentinels it knows. */
@@ -25,6 +25,8 @@ export interface RedisTier {
   views(): Promise<SentinelView[]>;
   /** The node a majority of the Sentinels names, if any. */
   majorityMaster(): Promise<InstanceHandle | undefined>;
+  /** Polls until a majority of the Sentinels names a node other than `old` (for which `accept`, if given, holds too), and returns it. */
+  waitForPromotion(old: InstanceHandle, options: { timeoutMs: number; intervalMs?: number; accept?: (node: InstanceHandle) => Promise<boolean> }): Promise<InstanceHandle>;
   /**
    * Every Sentinel out of TILT, naming the same master and knowing every replica and Sentinel; that node a
    * master and every other node linked to it: where a drill must start from and what it must leave.
@@ -70,13 +72,6 @@ const field = (line: string, key: string) => new RegExp(`${key}=([^,]+)`).exec(l
 export function redisTier(stack: StackHandle): RedisTier {
   const nodes = stack.instances('redis');
   const sentinels = stack.instances('redis-sentinel');
-  const named = async () => {
-    for (const s of sentinels) {
-      const [host] = await sentinelMaster(await s.hostPort('sentinel'), MASTER_NAME).catch(() => [] as string[]);
-      if (host) return host;
-    }
-    return undefined;
-  };
   const views = () =>
     Promise.all(
       sentinels.map(async (s): Promise<SentinelView> => {
@@ -97,20 +92,31 @@ export function redisTier(stack: StackHandle): RedisTier {
         }
       }),
     );
+  const majorityMaster = async () => {
+    const names = (await views()).map((v) => v.master).filter((m): m is string => !!m);
+    const top = names.find((m) => names.filter((n) => n === m).length > sentinels.length / 2);
+    return nodes.find((n) => n.name === top);
+  };
   return {
     nodes,
     sentinels,
     views,
+    majorityMaster,
     async master() {
-      const host = await named();
+      const host = (await views()).find((v) => v.master)?.master;
       const node = nodes.find((n) => n.name === host);
       if (!node) throw new Error(`Sentinel names ${host ?? 'no master'}, which is not one of ${nodes.map((n) => n.name).join(', ')}`);
       return node;
     },
-    async majorityMaster() {
-      const names = (await views()).map((v) => v.master).filter((m): m is string => !!m);
-      const top = names.find((m) => names.filter((n) => n === m).length > sentinels.length / 2);
-      return nodes.find((n) => n.name === top);
+    waitForPromotion(old, { timeoutMs, intervalMs = 100, accept }) {
+      return waitFor(
+        `a majority of the Sentinels naming a master other than ${old.name}`,
+        async () => {
+          const named = await majorityMaster();
+          return named && named !== old && (!accept || (await accept(named))) ? named : undefined;
+        },
+        { timeoutMs, intervalMs },
+      );
     },
     async waitSettled(timeoutMs = 60_000) {
       let last = '';

@@ -54,10 +54,7 @@ export const redisMasterKill: Scenario = {
     try {
       const replica = await ctx.step(`SIGKILL ${master.name}; a majority of the Sentinels promotes a replica`, async () => {
         await master.kill();
-        return waitFor('a majority of the Sentinels naming a replica as master', async () => {
-          const named = await tier.majorityMaster().catch(() => undefined);
-          return named && named !== master ? named : undefined;
-        }, { timeoutMs: 90_000, intervalMs: 100 });
+        return tier.waitForPromotion(master, { timeoutMs: 90_000 });
       }).catch(async (error: Error) => {
         throw new Error(`${error.message}\n${await tier.diagnostics()}`);
       });

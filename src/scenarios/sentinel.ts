@@ -94,10 +94,7 @@ export const sentinelRestart: Scenario = {
     const failoverAt = ctx.mark(`SENTINEL FAILOVER ${MASTER_NAME} (away from ${first.name})`);
     const current = await ctx.step(`fail over away from ${first.name} (SENTINEL FAILOVER on ${tier.sentinels[0]!.name})`, async () => {
       await tier.sentinels[0]!.sh(`redis-cli -p ${SENTINEL_PORT} sentinel failover ${MASTER_NAME}`);
-      const promoted = await waitFor('a majority of Sentinels naming another master', async () => {
-        const m = await tier.majorityMaster();
-        return m && m !== first ? m : undefined;
-      }, { timeoutMs: 60_000, intervalMs: 200 });
+      const promoted = await tier.waitForPromotion(first, { timeoutMs: 60_000, intervalMs: 200 });
       await tier.waitSettled(90_000);
       return promoted;
     });
@@ -176,11 +173,7 @@ export const redisMasterIsolated: Scenario = {
     try {
       await ctx.step(`disconnect ${old.name} from the stack network (its Sentinels, replicas and the API lose it); another container takes its address`, () => old.isolate({ yieldAddress: true }));
       promoted = await ctx.step('two of three Sentinels agree it is down and promote a replica', () =>
-        waitFor('a majority of Sentinels naming another master that says it is master', async () => {
-          const m = await tier.majorityMaster();
-          if (!m || m === old) return undefined;
-          return (await redisInfo(await m.hostPort('redis'), 'replication')).role === 'master' ? m : undefined;
-        }, { timeoutMs: 90_000, intervalMs: 100 }),
+        tier.waitForPromotion(old, { timeoutMs: 90_000, accept: async (m) => (await redisInfo(await m.hostPort('redis'), 'replication')).role === 'master' }),
       ).catch(async (error: Error) => {
         throw new Error(`${error.message}\n${await tier.diagnostics()}`);
       });
