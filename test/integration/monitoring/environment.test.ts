@@ -82,7 +82,7 @@ describeWithDocker('monitoring tells the truth about the running environment', (
       while (probe.running && performance.now() < until) {
         const r = await api.call('GET', '/v1/products/7', undefined, 5_000);
         if (r.status === 200) probe.ok += 1;
-        else probe.failed.push(`${new Date().toISOString()} ${r.status} ${JSON.stringify(r.body).slice(0, 160)}`);
+        else probe.failed.push(`${new Date().toISOString()} ${r.status || 'no answer within 5 s'} ${(JSON.stringify(r.body) ?? '').slice(0, 160)}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
