@@ -13,6 +13,8 @@ const FIRST_STEPS: Record<string, string> = {
     'Compare the two views of the replica (`pg_replication_lag_seconds` by `observer`) and `pg_replication_streaming`: on the replica, `SELECT * FROM pg_stat_wal_receiver` (is it streaming?), `pg_is_wal_replay_paused()`, `pg_last_wal_receive_lsn()` vs `pg_last_wal_replay_lsn()`; resume with `pg_wal_replay_resume()`, fix its connection to the primary (`patronictl list`), or rebuild it (`patronictl reinit`).',
   cache: 'Check Redis health (`redis_up`, evictions, memory) and the app\'s `circuit_breaker_state`: an open breaker turns every lookup into a miss.',
   queue: 'Is the worker running and consuming (`queue_consumed_total`)? Check dead-letter growth (`queue_failed_total{stage="dead_letter"}`).',
+  backup:
+    'Run `refstack status` (the pgbackrest row) and, on the repository host, `pgbackrest --stanza=main info` and `pgbackrest --stanza=main check`. Archiving failing: is the repository host running and reachable on 8432 from the primary (`pgbackrest --stanza=main archive-push` in the primary\'s log)? Its TLS certificate and the `tls-server-auth` names must match. Backups old: read `/run/refstack-backup/last-repo<n>.log` on the repository host (a backup needs a streaming standby: `backup-standby=y`). Runbook: docs/runbooks/backup.md.',
   memory: 'Find the largest processes/containers; check for leaks (`process_resident_memory_bytes`) before adding memory.',
   disk: 'Find what grows (WAL, logs, backups); pgBackRest retention and WAL archiving failures are common causes.',
   cpu: 'Find the busy processes; check request rate and slow queries before scaling.',

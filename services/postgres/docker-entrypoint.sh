@@ -38,6 +38,18 @@ init_database() {
   echo 'PostgreSQL init process complete; ready for start up.'
 }
 
+# pgBackRest's TLS identity (services/pgbackrest/config.ts): base64 of PEM in the environment, files here.
+write_backup_tls() {
+  [ -n "${REFSTACK_BACKUP_TLS_CERT_B64:-}" ] || return 0
+  local dir=/etc/pgbackrest/tls
+  mkdir -p "$dir"
+  printf '%s' "$REFSTACK_BACKUP_TLS_CA_B64" | base64 -d > "$dir/ca.pem"
+  printf '%s' "$REFSTACK_BACKUP_TLS_CERT_B64" | base64 -d > "$dir/cert.pem"
+  ( umask 077; printf '%s' "$REFSTACK_BACKUP_TLS_KEY_B64" | base64 -d > "$dir/key.pem" )
+  chown -R postgres:postgres "$dir"
+}
+write_backup_tls
+
 if [ "${1:-}" = postgres ] || [ "${1:0:1}" = - ]; then
   [ "${1:0:1}" = - ] && set -- postgres "$@"
   mkdir -p "$PGDATA"; chown postgres:postgres "$PGDATA"; chmod 0700 "$PGDATA"
@@ -50,6 +62,13 @@ if [ "${1:-}" = patroni ]; then
   # As PID 1, Patroni forwards SIGINT (this image's STOPSIGNAL, right for plain postgres) to a child
   # that ignores it, so `docker stop` would wait for its timeout and SIGKILL, keeping the leader key
   # until its ttl expires. Run Patroni as a child and hand it SIGTERM, its graceful shutdown signal.
+  if [ -n "${REFSTACK_BACKUP_TLS_CERT_B64:-}" ]; then
+    # The repository host takes backups through this member's pgBackRest TLS server.
+    ( while true; do
+        setpriv --reuid=postgres --regid=postgres --init-groups pgbackrest server
+        echo "pgbackrest server exited ($?); starting it again in 1 s" >&2; sleep 1
+      done ) &
+  fi
   setpriv --reuid=postgres --regid=postgres --init-groups "$@" &
   child=$!
   trap 'kill -TERM "$child" 2>/dev/null || true' INT TERM

@@ -57,13 +57,14 @@ export const postgresPanels: DashboardPanel[] = [
   {
     dashboard: 'database',
     row: 'Replication and backups',
-    title: 'Backup status (WAL archiving)',
-    description: 'Seconds since the last WAL segment was archived, and failed archive attempts.',
+    title: 'WAL archiving',
+    description: "Seconds since each server last archived a WAL segment, failed archive attempts, and segments waiting to be archived (the primary's backlog while the repository host is away).",
     kind: 'timeseries',
     unit: 's',
     queries: [
       { expr: 'max by (instance) (pg_stat_archiver_last_archive_age)', legend: 'last archive age {{instance}}' },
       { expr: 'sum by (instance) (pg_stat_archiver_failed_count)', legend: 'failed {{instance}}' },
+      { expr: 'max by (instance) (pg_archiver_pending_wal_files)', legend: 'waiting {{instance}}' },
     ],
   },
   {

@@ -14,6 +14,18 @@ export interface PatroniConfigInput {
   synchronous: boolean;
   /** Where Patroni finds postgres, initdb and pg_* (the faketime directory wraps postgres in libfaketime). */
   binDir?: string;
+  /** WAL archiving to pgBackRest's repository host (the stack runs one): archive_timeout in seconds. */
+  archive?: { stanza: string; timeoutSeconds: number };
+}
+
+/**
+ * archive_mode is a local setting, so a member started with it archives whatever it did before; only the
+ * primary archives (on, not always), and a promoted replica starts at once: no WAL of a timeline is lost
+ * across a failover, pgBackRest keeps each timeline's history file.
+ */
+function archiveParameters(archive: PatroniConfigInput['archive']): Record<string, string | number> {
+  if (!archive) return {};
+  return { archive_mode: 'on', archive_command: `pgbackrest --stanza=${archive.stanza} archive-push %p`, archive_timeout: archive.timeoutSeconds };
 }
 
 /**
@@ -70,7 +82,7 @@ export function patroniConfig(input: PatroniConfigInput): string {
         replication: { username: 'replicator' },
         rewind: { username: 'rewinder' },
       },
-      parameters: { unix_socket_directories: '/var/run/postgresql' },
+      parameters: { unix_socket_directories: '/var/run/postgresql', ...archiveParameters(input.archive) },
       pg_hba: [
         'local all all trust',
         'host replication replicator all scram-sha-256',

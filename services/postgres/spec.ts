@@ -2,6 +2,7 @@ import { waitFor } from '../../src/core/poll.ts';
 import { httpProbe, type InstanceProbe, type ServiceSpec, type SpecContext } from '../../src/core/spec.ts';
 import { database } from './alerts.ts';
 import { postgresPanels } from './panels.ts';
+import { CONFIG_PATH as PGBACKREST_CONFIG_PATH, STANZA, memberConfig, tlsEnv } from '../pgbackrest/config.ts';
 import { DATA_DIR, PATRONI_CONFIG_PATH, PATRONI_PORT, PG_PORT, patroniConfig, patroniPasswordEnv } from './patroni-config.ts';
 
 /** Where libfaketime reads the wall-clock offset from (the clock-skew fault writes it). */
@@ -18,6 +19,10 @@ const FAKETIME_ENV = {
   FAKETIME_CACHE_DURATION: '1',
   FAKETIME_DONT_FAKE_MONOTONIC: '1',
 };
+
+/** pgBackRest's repository host (services/pgbackrest): a stack that runs it archives every member's WAL there. */
+const REPOSITORY_HOST = 'pgbackrest';
+const archiving = (ctx: SpecContext) => ctx.has(REPOSITORY_HOST);
 
 /** Patroni's scope: the cluster's name in etcd. */
 export const PATRONI_SCOPE = 'refstack';
@@ -48,6 +53,7 @@ export const postgres: ServiceSpec = {
   env: (ctx) => ({
     ...patroniPasswordEnv({ superuser: ctx.secrets.postgresSuperuser, replication: ctx.secrets.postgresReplication, rewind: ctx.secrets.postgresRewind }),
     ...(ctx.option('postgres.faketime') === 'on' ? FAKETIME_ENV : {}),
+    ...(archiving(ctx) ? tlsEnv(ctx.secrets.backup!, ctx.instance) : {}),
   }),
   files: (ctx) => [
     ...(ctx.option('postgres.faketime') === 'on' ? [{ path: FAKETIME_FILE, content: '+0\n', mode: 0o666 }] : []),
@@ -60,8 +66,10 @@ export const postgres: ServiceSpec = {
         timing: ctx.profile.patroni,
         synchronous: synchronousOption(ctx.option('postgres.synchronous')),
         ...(ctx.option('postgres.faketime') === 'on' ? { binDir: FAKETIME_BIN_DIR } : {}),
+        ...(archiving(ctx) ? { archive: { stanza: STANZA, timeoutSeconds: ctx.profile.backup.archiveTimeoutSeconds } } : {}),
       }),
     },
+    ...(archiving(ctx) ? [{ path: PGBACKREST_CONFIG_PATH, content: memberConfig(REPOSITORY_HOST) }] : []),
   ],
   ports: [
     { name: 'pg', container: PG_PORT, publish: { env: [15441, 15442, 15443] } },

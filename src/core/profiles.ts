@@ -38,6 +38,9 @@ export interface ProxyTiming {
 export interface BackupTiming {
   /** Postgres archive_timeout: the longest a written WAL segment waits before it is archived (bounds the RPO). */
   archiveTimeoutSeconds: number;
+  /** The repository host takes a backup this often (incremental in repository 1, differential in 2; full when none is newer than `fullEverySeconds`). */
+  intervalSeconds: number;
+  fullEverySeconds: number;
 }
 
 export interface SentinelTiming {
@@ -102,7 +105,7 @@ const production: Profile = {
   summary: "Patroni's defaults (ttl 30, loop_wait 10), HAProxy checks every 3 s, Sentinel down-after 5 s, 15 s scrapes",
   patroni: { ttl: 30, loopWait: 10, retryTimeout: 10, primaryStartTimeout: 300 },
   proxy: { interMs: 3000, fastInterMs: 3000, downInterMs: 3000, fall: 3, rise: 2, checkTimeoutMs: 2000 },
-  backup: { archiveTimeoutSeconds: 60 },
+  backup: { archiveTimeoutSeconds: 60, intervalSeconds: 3_600, fullEverySeconds: 86_400 },
   sentinel: { downAfterMs: 5_000, failoverTimeoutMs: 10_000, quorum: 2, minReplicasMaxLagSeconds: 10 },
   monitoring: {
     name: 'production',
@@ -123,7 +126,7 @@ const test: Profile = {
   summary: 'the shortest safe Patroni timings (ttl 20, loop_wait 1), HAProxy checks every second, Sentinel down-after 3 s, 1 s scrapes',
   patroni: { ttl: 20, loopWait: 1, retryTimeout: 3, primaryStartTimeout: 300 },
   proxy: { interMs: 1000, fastInterMs: 500, downInterMs: 500, fall: 2, rise: 1, checkTimeoutMs: 1000 },
-  backup: { archiveTimeoutSeconds: 10 },
+  backup: { archiveTimeoutSeconds: 10, intervalSeconds: 1_800, fullEverySeconds: 7_200 },
   sentinel: { downAfterMs: 3_000, failoverTimeoutMs: 10_000, quorum: 2, minReplicasMaxLagSeconds: 5 },
   monitoring: {
     name: 'test',

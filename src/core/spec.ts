@@ -262,6 +262,18 @@ export interface Secrets {
   rabbitmqPassword: string;
   rabbitmqCookie: string;
   apiKeys: ReadonlyArray<{ name: string; key: string; ratePerSecond?: number }>;
+  /**
+   * The backup tier's repository passphrase, CA and per-host TLS identities (services/pgbackrest/tls.ts):
+   * made only for stacks that run it (an RSA key per host costs ~0.25 s), kept with an environment's other credentials.
+   */
+  backup?: BackupSecrets;
+}
+
+/** What {@link Secrets.backup} holds; certificates and keys are base64 of their PEM text. */
+export interface BackupSecrets {
+  cipherPass: string;
+  ca: string;
+  identities: Record<string, { cert: string; key: string }>;
 }
 
 export function instanceNames(spec: ServiceSpec, replicas = spec.replicas): string[] {

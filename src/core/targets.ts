@@ -101,6 +101,8 @@ export const targets = {
     queueDepth: 1000,
     /** Replica replay behind the primary (not in the plan's table; kept well inside the 60 s backup RPO). */
     replicationLagSeconds: 5,
+    /** BackupTooOld: a repository's newest good backup older than this (production backs up hourly: three missed rounds). */
+    backupMaxAgeSeconds: 3 * 3_600,
     /** SRE workbook multi-window burn rates: page (high) at 14.4× and 6×, ticket (medium) at 1×. */
     burnRates: [
       { severity: 'high', factor: 14.4, longWindowSeconds: 3_600, shortWindowSeconds: 300 },

@@ -1,3 +1,4 @@
+import { pitrAcrossFailover } from './backup.ts';
 import { redisMasterKill } from './cache.ts';
 import { asyncFailover, crashPostgres, isolatePrimary, killPrimary, repeatedFailover, stopPrimary, switchover } from './postgres.ts';
 import { workerStop } from './queue.ts';
@@ -19,6 +20,7 @@ export const SCENARIOS: readonly Scenario[] = [
   lagUnderLoad,
   frozenReplica,
   readFallback,
+  pitrAcrossFailover,
   redisMasterKill,
   redisMasterIsolated,
   sentinelRestart,

@@ -8,6 +8,7 @@ import { createOptions, instanceFiles } from './docker/container.ts';
 import { containerName, environmentPlacement, DEFAULT_PROJECT, serviceNetwork } from './docker/placement.ts';
 import { planStack } from './plan.ts';
 import { DEFAULT_CLIENTS, parseClients } from './secrets.ts';
+import { backupTlsHosts } from '../../services/pgbackrest/spec.ts';
 
 /**
  * compose/compose.yaml (production profile) and compose/compose.test.yaml, rendered from the one stack
@@ -31,8 +32,15 @@ export function secretVariables(clients = DEFAULT_CLIENTS): Secrets {
     rabbitmqPassword: v('REFSTACK_RABBITMQ_PASSWORD'),
     rabbitmqCookie: v('REFSTACK_RABBITMQ_COOKIE'),
     apiKeys: parseClients(clients).map((c) => ({ ...c, key: v(`REFSTACK_API_KEY_${c.name.toUpperCase().replace(/-/g, '_')}`) })),
+    backup: {
+      cipherPass: v('REFSTACK_BACKUP_CIPHER_PASS'),
+      ca: v('REFSTACK_BACKUP_TLS_CA'),
+      identities: Object.fromEntries(backupTlsHosts().map((h) => [h, { cert: v(backupVariable('CERT', h)), key: v(backupVariable('KEY', h)) }])),
+    },
   };
 }
+
+const backupVariable = (what: 'CERT' | 'KEY', host: string) => `REFSTACK_BACKUP_TLS_${what}_${host.toUpperCase().replace(/-/g, '_')}`;
 
 /** The env file compose reads: the real values of {@link secretVariables}. */
 export function composeEnvFile(secrets: Secrets): string {
@@ -46,6 +54,13 @@ export function composeEnvFile(secrets: Secrets): string {
     line('REFSTACK_RABBITMQ_PASSWORD', secrets.rabbitmqPassword),
     line('REFSTACK_RABBITMQ_COOKIE', secrets.rabbitmqCookie),
     ...secrets.apiKeys.map((c) => line(`REFSTACK_API_KEY_${c.name.toUpperCase().replace(/-/g, '_')}`, c.key)),
+    ...(secrets.backup
+      ? [
+          line('REFSTACK_BACKUP_CIPHER_PASS', secrets.backup.cipherPass),
+          line('REFSTACK_BACKUP_TLS_CA', secrets.backup.ca),
+          ...Object.entries(secrets.backup.identities).flatMap(([h, id]) => [line(backupVariable('CERT', h), id.cert), line(backupVariable('KEY', h), id.key)]),
+        ]
+      : []),
     '',
   ].join('\n');
 }

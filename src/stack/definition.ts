@@ -13,6 +13,7 @@ import { nodeExporter } from '../../services/node-exporter/spec.ts';
 import { opensearch } from '../../services/opensearch/spec.ts';
 import { postgresExporter } from '../../services/postgres-exporter/spec.ts';
 import { postgres } from '../../services/postgres/spec.ts';
+import { pgbackrest } from '../../services/pgbackrest/spec.ts';
 import { prometheus } from '../../services/prometheus/spec.ts';
 import { rabbitmq } from '../../services/rabbitmq/spec.ts';
 import { redisExporter } from '../../services/redis-exporter/spec.ts';
@@ -30,6 +31,7 @@ export const STACK: readonly ServiceSpec[] = [
   postgres,
   haproxy,
   postgresExporter,
+  pgbackrest,
   redis,
   sentinel,
   redisExporter,

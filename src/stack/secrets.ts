@@ -3,6 +3,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { dirname, join } from 'node:path';
 import { STATE_DIR } from '../core/paths.ts';
 import type { Secrets } from '../core/spec.ts';
+import { makeBackupSecrets } from '../../services/pgbackrest/tls.ts';
+import { backupTlsHosts } from '../../services/pgbackrest/spec.ts';
 
 /** API clients (X-API-Key) of a stack unless the `sample-app.clients` option names others: `web,mobile,tiny:5`. */
 export const DEFAULT_CLIENTS = 'web,mobile';
@@ -56,4 +58,15 @@ export function readEnvironmentSecrets(project: string): Secrets | undefined {
 /** With the data gone, the credentials that protected it go too (the next start generates new ones). */
 export function forgetEnvironmentSecrets(project: string): void {
   rmSync(dirname(secretsFile(project)), { recursive: true, force: true });
+}
+
+/**
+ * The secrets with the backup tier's CA and identities ({@link Secrets.backup}), made when a stack that runs
+ * the repository host has none yet; an environment keeps them in its secrets file (an older file gains them).
+ */
+export function withBackupSecrets(secrets: Secrets, project?: string): Secrets {
+  if (secrets.backup) return secrets;
+  const completed = { ...secrets, backup: makeBackupSecrets(backupTlsHosts()) };
+  if (project) writeFileSync(secretsFile(project), `${JSON.stringify(completed, null, 2)}\n`, { mode: 0o600 });
+  return completed;
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { absentServices, absentTable } from '../../env/absent.ts';
 import { attach, connectionVariables, status, statusTable } from '../../env/environment.ts';
 import { composeEnvFile } from '../../stack/compose.ts';
-import { environmentSecrets } from '../../stack/secrets.ts';
+import { environmentSecrets, withBackupSecrets } from '../../stack/secrets.ts';
 import { print, projectOption, requireEngine } from '../options.ts';
 
 export function addStatusCommand(program: Command): void {
@@ -34,7 +34,7 @@ export function addStatusCommand(program: Command): void {
     .option('--compose', 'the env file compose/compose.yaml reads its credentials from (refstack env --compose > compose/.env)')
     .action(async (flags: { project: string; json?: boolean; compose?: boolean }) => {
       if (flags.compose) {
-        process.stdout.write(composeEnvFile(environmentSecrets(flags.project)));
+        process.stdout.write(composeEnvFile(withBackupSecrets(environmentSecrets(flags.project), flags.project)));
         return;
       }
       await requireEngine();

@@ -4,7 +4,8 @@ import { ensureImages } from '../../core/images/build.ts';
 import { detail, elapsed, step } from '../../core/progress.ts';
 import type { Secrets, ServiceSpec } from '../../core/spec.ts';
 import { planStack, type PlannedInstance, type StackPlan, type StackRequest } from '../plan.ts';
-import { environmentSecrets, generateSecrets, readEnvironmentSecrets } from '../secrets.ts';
+import { environmentSecrets, generateSecrets, readEnvironmentSecrets, withBackupSecrets } from '../secrets.ts';
+import { PGBACKREST } from '../../../services/pgbackrest/spec.ts';
 import { configHash, createOptions, filesArchive, imageOf, instanceFiles } from './container.ts';
 import { StackInstance } from './instance.ts';
 import { containerName, ingressNetwork, placementLabels, projectFilter, serviceNetwork, volumeName, type Placement } from './placement.ts';
@@ -37,8 +38,10 @@ export interface StartReport {
 export async function startStack(request: StackRequest, where: Placement, options: StartOptions = {}): Promise<StartReport> {
   const t0 = performance.now();
   const placement: Placement = { ...where, engineRoot: where.engineRoot ?? (await docker().info()).DockerRootDir };
-  const secrets = placement.environment ? environmentSecrets(placement.project, request.options?.['sample-app.clients']) : generateSecrets(request.options?.['sample-app.clients']);
-  const wanted = planStack(request, secrets, options.stack);
+  const base = placement.environment ? environmentSecrets(placement.project, request.options?.['sample-app.clients']) : generateSecrets(request.options?.['sample-app.clients']);
+  const planned = planStack(request, base, options.stack);
+  const secrets = planned.specs.some((s) => s.name === PGBACKREST) ? withBackupSecrets(base, placement.environment ? placement.project : undefined) : base;
+  const wanted = secrets === base ? planned : planStack(request, secrets, options.stack);
   await assertSameProfile(placement, wanted);
   await ensureImages([...new Set(wanted.specs.flatMap((s) => ('build' in s.image ? [s.image.build] : [])))]);
   const unavailable = await pullLaptopImages(wanted.specs);

@@ -9,7 +9,7 @@ import { COMPOSE_DIR, composeEnvFile, composeFileName } from '../../../src/stack
 import { DEFAULT_PROJECT } from '../../../src/stack/docker/placement.ts';
 import { planStack } from '../../../src/stack/plan.ts';
 import { STACK } from '../../../src/stack/definition.ts';
-import { generateSecrets } from '../../../src/stack/secrets.ts';
+import { generateSecrets, withBackupSecrets } from '../../../src/stack/secrets.ts';
 import { describeWithDocker } from '../../../src/testing/integration.ts';
 import { record } from '../../../src/testing/record.ts';
 
@@ -37,7 +37,7 @@ async function composeResources() {
  * proxy): the same images, configuration and health checks as `refstack up`, credentials from an env file.
  */
 describeWithDocker('compose/compose.yaml runs under Docker Compose: every service healthy, the API answering through nginx, nothing left after down -v', () => {
-  const secrets = generateSecrets();
+  const secrets = withBackupSecrets(generateSecrets());
   const envFile = join(mkdtempSync(join(tmpdir(), 'refstack-compose-')), '.env');
   let occupied = '';
 

@@ -1,0 +1,119 @@
+import pg from 'pg';
+import { seconds, sleep, waitFor } from '../core/poll.ts';
+import type { Target } from '../core/results/target.ts';
+import { backupRepository, type BackupRepository } from '../../services/pgbackrest/handle.ts';
+import { PGBACKREST } from '../../services/pgbackrest/spec.ts';
+import { postgresCluster, type PostgresCluster } from '../../services/postgres/cluster.ts';
+import { startRestoredPostgres } from '../../services/postgres/pgbackrest.ts';
+import type { Scenario, ScenarioContext } from './scenario.ts';
+
+const le = (value: number): Target => ({ op: '<=', value });
+const none: Target = { op: '==', value: 0 };
+const BATCH = 50;
+/** A switched WAL segment reaches both repositories within this (archive-push over TLS, a loaded 2-core host). */
+const ARCHIVE_SECONDS = 30;
+
+/** Rows of one run: ids in [from, to), all tagged with the run's label so runs on one environment never mix. */
+async function insertBatch(cluster: PostgresCluster, run: string, from: number): Promise<{ ids: number[]; committedAt: string }> {
+  return cluster.withClient(cluster.write, async (c) => {
+    await c.query('INSERT INTO pitr_marks (run, id) SELECT $1, g FROM generate_series($2::int, $3::int) g', [run, from, from + BATCH - 1]);
+    // The server's clock after the commit: a recovery target at this instant keeps the batch.
+    const { rows } = await c.query<{ t: string }>("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00' AS t");
+    return { ids: Array.from({ length: BATCH }, (_, i) => from + i), committedAt: rows[0]!.t };
+  });
+}
+
+/** Closes the current WAL segment on the primary and returns its name (the one that holds everything so far). */
+async function switchWal(cluster: PostgresCluster): Promise<{ segment: string; timeline: number }> {
+  return cluster.withClient(cluster.write, async (c) => {
+    const { rows } = await c.query<{ segment: string; timeline: number }>('SELECT pg_walfile_name(pg_switch_wal()) AS segment, timeline_id AS timeline FROM pg_control_checkpoint()');
+    return rows[0]!;
+  });
+}
+
+async function waitArchived(repository: BackupRepository, file: string, timeoutMs: number): Promise<void> {
+  await waitFor(`${file} in both repositories`, async () => (Object.values(await repository.archived(file)).every(Boolean) ? true : undefined), { timeoutMs, intervalMs: 250 });
+}
+
+/** Restores into a throw-away container to `target` and returns the run's ids it holds. */
+async function restoredIds(ctx: ScenarioContext, repository: BackupRepository, repo: 1 | 2, target: string, run: string, password: string): Promise<{ ids: number[]; seconds: number }> {
+  const t0 = performance.now();
+  const repos = await repository.repos();
+  const restored = await startRestoredPostgres(repos, [`--repo=${repo}`, '--type=time', `--target=${target}`, '--target-action=promote']);
+  ctx.onRollback(`restore container ${restored.getName()} removed`, async () => void (await restored.stop({ remove: true, removeVolumes: true }).catch(() => undefined)));
+  const client = new pg.Client({ host: restored.getHost(), port: restored.getMappedPort(5432), user: 'postgres', password, database: 'postgres' });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: number }>('SELECT id FROM pitr_marks WHERE run = $1 ORDER BY id', [run]);
+    return { ids: rows.map((r) => r.id), seconds: seconds(t0, performance.now()) };
+  } finally {
+    await client.end().catch(() => undefined);
+    await restored.stop({ remove: true, removeVolumes: true }).catch(() => undefined);
+  }
+}
+
+function mismatches(expected: number[], actual: number[]): { count: number; text: string } {
+  const want = new Set(expected);
+  const got = new Set(actual);
+  const missing = expected.filter((id) => !got.has(id));
+  const extra = actual.filter((id) => !want.has(id));
+  return { count: missing.length + extra.length, text: `expected ${expected.length} rows, restored ${actual.length}; missing ${missing.slice(0, 10).join(', ') || 'none'}; extra ${extra.slice(0, 10).join(', ') || 'none'}` };
+}
+
+export const pitrAcrossFailover: Scenario = {
+  name: 'pitr-across-failover',
+  title: 'WAL archiving follows the primary across a failover, and point-in-time recovery lands on exact rows on both sides of it',
+  claim: `the HA cluster archives from whichever member is primary: after a switchover the new timeline reaches both repositories within ${ARCHIVE_SECONDS} s, a backup from the new standby succeeds, and restores to a moment before the switchover (from repository 2) and after it (from repository 1) hold exactly the rows committed by then`,
+  services: [PGBACKREST, 'haproxy'],
+  resultPrefix: 'pitr',
+  drill: true,
+  async run(ctx) {
+    const cluster = await postgresCluster(ctx.stack);
+    const repository = backupRepository(ctx.stack);
+    const run = `r${Date.now().toString(36)}`;
+    await ctx.step('the cluster is healthy and archives through the write port', async () => {
+      await cluster.waitHealthy(120_000);
+      const mode = await cluster.withClient(cluster.write, async (c) => (await c.query<{ archive_mode: string }>('SHOW archive_mode')).rows[0]!.archive_mode);
+      ctx.check(mode === 'on', `archive_mode through the write port is ${mode}, not on`);
+    });
+    const held = await ctx.step('each repository holds a backup', async () => Promise.all([repository.backups(1), repository.backups(2)]));
+    ctx.figure('repositories_with_backup', held.filter((b) => b.length > 0).length, 'repositories', { target: { op: '==', value: 2 }, note: `repo1: ${held[0]!.length} backups, repo2: ${held[1]!.length}` });
+
+    await ctx.step('create the marker table', () => cluster.withClient(cluster.write, (c) => c.query('CREATE TABLE IF NOT EXISTS pitr_marks (run text NOT NULL, id int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (run, id))')));
+    const a = await ctx.step(`commit rows 1–${BATCH} (kept by the restore before the failover)`, () => insertBatch(cluster, run, 1));
+    await sleep(1_100);
+    const b = await ctx.step(`commit rows ${BATCH + 1}–${2 * BATCH} after that moment`, () => insertBatch(cluster, run, BATCH + 1));
+    const before = await switchWal(cluster);
+
+    const moved = await ctx.step('switch the leader over to a standby', () => cluster.switchover());
+    const switchedAt = ctx.mark(`switchover ${moved.from} → ${moved.to}`);
+    await ctx.step(`${moved.to} leads a healthy cluster`, () => cluster.waitHealthy(120_000));
+    const c = await ctx.step(`commit rows ${2 * BATCH + 1}–${3 * BATCH} on the new timeline (kept by the restore after the failover)`, () => insertBatch(cluster, run, 2 * BATCH + 1));
+    await sleep(1_100);
+    const d = await ctx.step(`commit rows ${3 * BATCH + 1}–${4 * BATCH} after that moment`, () => insertBatch(cluster, run, 3 * BATCH + 1));
+    const after = await ctx.step('switch WAL on the new primary', () => switchWal(cluster));
+    ctx.check(after.timeline > before.timeline, `the timeline did not change across the switchover (${before.timeline} → ${after.timeline})`);
+    const history = `${after.timeline.toString(16).toUpperCase().padStart(8, '0')}.history`;
+    await ctx.step(`${after.segment} and ${history} reach both repositories`, async () => {
+      await waitArchived(repository, after.segment, (ARCHIVE_SECONDS + 30) * 1000);
+      await waitArchived(repository, history, 10_000);
+    });
+    ctx.figure('archive_after_switchover_seconds', seconds(switchedAt, performance.now()), 's', {
+      target: le(ARCHIVE_SECONDS + 30),
+      note: `switchover requested → the new primary's switched segment ${after.segment} (timeline ${after.timeline}) in both repositories; includes the switchover itself and the rows written after it`,
+    });
+
+    const backupStart = performance.now();
+    const output = await ctx.step('an incremental backup into repository 1 from a standby of the new primary', () => repository.backup(1, 'incr'));
+    ctx.check(/wait for replay on the standby/.test(output), `the backup did not run from a standby:\n${output.slice(-1500)}`);
+    ctx.figure('standby_backup_after_failover_seconds', seconds(backupStart, performance.now()), 's', { note: 'pgBackRest incremental backup from a standby, run from the repository host over TLS' });
+
+    const pastBefore = await ctx.step(`restore repository 2 to ${a.committedAt} (before the switchover)`, () => restoredIds(ctx, repository, 2, a.committedAt, run, cluster.password));
+    const m1 = mismatches(a.ids, pastBefore.ids);
+    ctx.figure('before_failover_row_mismatches', m1.count, 'rows', { target: none, note: `${m1.text}; restore and start ${pastBefore.seconds} s` });
+    const pastAfter = await ctx.step(`restore repository 1 to ${c.committedAt} (after the switchover)`, () => restoredIds(ctx, repository, 1, c.committedAt, run, cluster.password));
+    const m2 = mismatches([...a.ids, ...b.ids, ...c.ids], pastAfter.ids);
+    ctx.figure('after_failover_row_mismatches', m2.count, 'rows', { target: none, note: `${m2.text}; restore and start ${pastAfter.seconds} s; rows ${d.ids[0]}–${d.ids.at(-1)} came after the target` });
+    await ctx.step('forget the run\'s marker rows', () => cluster.withClient(cluster.write, (cl) => cl.query('DELETE FROM pitr_marks WHERE run = $1', [run])));
+  },
+};
