@@ -23,6 +23,8 @@ export interface BackupRepository {
   backups(repo: RepoKey): Promise<BackupSet[]>;
   /** A backup into one repository (from a standby); resolves with pgBackRest's output, throws it when the backup fails. */
   backup(repo: RepoKey, type: BackupSet['type']): Promise<string>;
+  /** The WAL segment names (24 hex digits) one repository holds, every timeline. */
+  archivedSegments(repo: RepoKey): Promise<Set<string>>;
   /** Whether every repository holds the WAL segment (or timeline history file) named `file`. */
   archived(file: string): Promise<Record<RepoKey, boolean>>;
   /**
@@ -62,6 +64,11 @@ class Repository implements BackupRepository {
     const found = async (repo: RepoKey) => (await this.instance.sh(`ls -d ${REPO_PATHS[repo]}/archive/${STANZA}/${pattern} 2>/dev/null | wc -l`, { user: 'postgres' })).trim() !== '0';
     const [one, two] = await Promise.all(REPOS.map(found));
     return { 1: one!, 2: two! };
+  }
+
+  async archivedSegments(repo: RepoKey): Promise<Set<string>> {
+    const names = await this.instance.sh(`ls ${REPO_PATHS[repo]}/archive/${STANZA}/*/*/ 2>/dev/null || true`, { user: 'postgres' });
+    return new Set(names.split('\n').map((n) => n.slice(0, 24)).filter((n) => /^[0-9A-F]{24}$/.test(n)));
   }
 
   async repos(): Promise<Repo[]> {

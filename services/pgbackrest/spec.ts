@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVICES_DIR } from '../../src/core/paths.ts';
-import type { BackupSecrets, ServiceSpec, SpecContext } from '../../src/core/spec.ts';
+import { sampleSum, scrapeText } from '../../src/core/prometheus-text.ts';
+import type { BackupSecrets, InstanceProbe, ServiceSpec, SpecContext } from '../../src/core/spec.ts';
 import { postgres } from '../postgres/spec.ts';
 import { backupAlerts } from './alerts.ts';
 import { backupPanels } from './panels.ts';
-import { CONFIG_PATH, REPO_PATHS, STANZA, TLS_PORT, repoHostConfig, tlsEnv } from './config.ts';
+import { CONFIG_PATH, REPO_PATHS, REPOS, STANZA, TLS_PORT, repoHostConfig, tlsEnv } from './config.ts';
 
 export const PGBACKREST = 'pgbackrest';
 export const METRICS_PORT = 9854;
@@ -68,4 +69,16 @@ export const pgbackrest: ServiceSpec = {
   scrape: [{ job: 'pgbackrest', port: 'metrics', down: { severity: 'medium', blind: 'the age of the last backup and whether the repositories answer' } }],
   alerts: [backupAlerts],
   panels: backupPanels,
+  describe: describeRepositories,
 };
+
+/** `repo1: 2 backups, newest 41 s ago; repo2: …` from the host's own metrics. */
+async function describeRepositories(instance: InstanceProbe): Promise<string> {
+  const text = await scrapeText(`http://127.0.0.1:${await instance.hostPort('metrics')}/metrics`);
+  return REPOS.map((repo) => {
+    const labels = { repo_key: String(repo) };
+    const count = sampleSum(text, 'pgbackrest_backup_count', labels);
+    const age = text.includes(`pgbackrest_backup_since_last_completion_seconds{stanza="${STANZA}",repo_key="${repo}"}`) ? sampleSum(text, 'pgbackrest_backup_since_last_completion_seconds', labels) : undefined;
+    return `repo${repo}: ${count} backup${count === 1 ? '' : 's'}${age === undefined ? '' : `, newest ${Math.round(age)} s ago`}`;
+  }).join('; ');
+}

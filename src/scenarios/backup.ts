@@ -5,6 +5,7 @@ import { backupRepository, type BackupRepository } from '../../services/pgbackre
 import { PGBACKREST } from '../../services/pgbackrest/spec.ts';
 import { postgresCluster, type PostgresCluster } from '../../services/postgres/cluster.ts';
 import { startRestoredPostgres } from '../../services/postgres/pgbackrest.ts';
+import { monitoringOf } from '../../monitoring/testing/observe.ts';
 import type { Scenario, ScenarioContext } from './scenario.ts';
 
 const le = (value: number): Target => ({ op: '<=', value });
@@ -115,5 +116,119 @@ export const pitrAcrossFailover: Scenario = {
     const m2 = mismatches([...a.ids, ...b.ids, ...c.ids], pastAfter.ids);
     ctx.figure('after_failover_row_mismatches', m2.count, 'rows', { target: none, note: `${m2.text}; restore and start ${pastAfter.seconds} s; rows ${d.ids[0]}–${d.ids.at(-1)} came after the target` });
     await ctx.step('forget the run\'s marker rows', () => cluster.withClient(cluster.write, (cl) => cl.query('DELETE FROM pitr_marks WHERE run = $1', [run])));
+  },
+};
+
+/** The segment after `name` on the same timeline (16 MiB segments: 256 per 4 GiB "log"). */
+export function nextSegment(name: string): string {
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(8, '0');
+  const timeline = name.slice(0, 8);
+  const log = parseInt(name.slice(8, 16), 16);
+  const seg = parseInt(name.slice(16, 24), 16);
+  return seg === 0xff ? `${timeline}${hex(log + 1)}${hex(0)}` : `${timeline}${hex(log)}${hex(seg + 1)}`;
+}
+
+/** Every segment from `first` to `last` inclusive (same timeline). */
+export function segmentRange(first: string, last: string): string[] {
+  const out = [first];
+  while (out.at(-1)! < last && out.length < 100_000) out.push(nextSegment(out.at(-1)!));
+  return out;
+}
+
+/** How long the repository host stays away while writes continue. */
+const REPO_HOST_AWAY_SECONDS = 20;
+const WRITE_EVERY_MS = 200;
+const SWITCH_EVERY = 10;
+
+export const repositoryHostLoss: Scenario = {
+  name: 'repository-host-loss',
+  title: 'The repository host lost while writes continue',
+  claim: `with the repository host stopped for ${REPO_HOST_AWAY_SECONDS} s under writes (a WAL segment switched every ${(WRITE_EVERY_MS * SWITCH_EVERY) / 1000} s), the primary keeps accepting every write, WalArchiveFailing fires within its detection time, and once the host is back the backlog drains and both repositories hold every segment of the window, none missing`,
+  services: [PGBACKREST, 'haproxy', 'prometheus'],
+  resultPrefix: 'backup',
+  drill: true,
+  async run(ctx) {
+    const cluster = await postgresCluster(ctx.stack);
+    const repository = backupRepository(ctx.stack);
+    const monitoring = await monitoringOf(ctx.stack);
+    const firing = async () => (await monitoring.query('ALERTS{alertname="WalArchiveFailing",alertstate="firing"}')).length > 0;
+    const detection = ctx.promises.alertDetectionSeconds.high;
+    await ctx.step('the cluster is healthy, the repository host ready, WalArchiveFailing quiet', async () => {
+      await cluster.waitHealthy(120_000);
+      await repository.instance.waitReady(120_000);
+      await waitFor('WalArchiveFailing not firing', async () => ((await firing()) ? undefined : true), { timeoutMs: (detection + 30) * 1000, intervalMs: 1_000 });
+    });
+    await ctx.step('create the write table', () => cluster.withClient(cluster.write, (c) => c.query('CREATE TABLE IF NOT EXISTS archive_writes (run text NOT NULL, n int NOT NULL, PRIMARY KEY (run, n))')));
+    const run = `r${Date.now().toString(36)}`;
+    const first = (await switchWal(cluster)).segment;
+
+    // The writer: one row every WRITE_EVERY_MS through the write port, a segment switch every SWITCH_EVERY rows; bounded.
+    const tally = { ok: 0, failed: [] as string[], lastSegment: first, maxBacklog: 0 };
+    let writing = true;
+    const writer = (async () => {
+      const deadline = performance.now() + (REPO_HOST_AWAY_SECONDS + detection + 240) * 1000;
+      for (let n = 1; writing && performance.now() < deadline; n++) {
+        const t = performance.now();
+        try {
+          await cluster.withClient(cluster.write, async (c) => {
+            await c.query('INSERT INTO archive_writes (run, n) VALUES ($1, $2)', [run, n]);
+            if (n % SWITCH_EVERY === 0) {
+              tally.lastSegment = (await c.query<{ s: string }>('SELECT pg_walfile_name(pg_switch_wal()) AS s')).rows[0]!.s;
+              const { rows } = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'");
+              tally.maxBacklog = Math.max(tally.maxBacklog, rows[0]!.n);
+            }
+          });
+          tally.ok++;
+        } catch (e) {
+          tally.failed.push((e as Error).message);
+        }
+        await sleep(Math.max(0, WRITE_EVERY_MS - (performance.now() - t)));
+      }
+    })();
+    ctx.onRollback('writer stopped', async () => {
+      writing = false;
+      await writer;
+    });
+    let away = false;
+    ctx.onRollback('repository host started', async () => {
+      if (away) await repository.instance.start();
+    });
+
+    const stoppedAt = await ctx.step('stop the repository host', async () => {
+      away = true;
+      await repository.instance.stop();
+      return ctx.mark('repository host stopped');
+    });
+    const fired = await ctx.step('WalArchiveFailing fires', () =>
+      waitFor('WalArchiveFailing firing in Prometheus', async () => ((await firing()) ? performance.now() : undefined), { timeoutMs: (detection + 60) * 1000, intervalMs: 500 }),
+    );
+    ctx.mark('WalArchiveFailing firing', fired);
+    ctx.figure('archive_alert_seconds', seconds(stoppedAt, fired), 's', {
+      target: le(detection + (WRITE_EVERY_MS * SWITCH_EVERY) / 1000),
+      note: `repository host stopped → WalArchiveFailing firing in Prometheus; its detection promise ${detection} s + one segment switch (the first failed push)`,
+    });
+    await ctx.step(`keep the host away for ${REPO_HOST_AWAY_SECONDS} s of writes`, () => sleep(Math.max(0, REPO_HOST_AWAY_SECONDS * 1000 - (performance.now() - stoppedAt))));
+    const lastWhileAway = tally.lastSegment;
+    const startedAt = await ctx.step('start the repository host again', async () => {
+      await repository.instance.start();
+      away = false;
+      return ctx.mark('repository host started');
+    });
+    await ctx.step(`every segment up to ${lastWhileAway} reaches both repositories`, () => waitArchived(repository, lastWhileAway, 180_000));
+    ctx.figure('archive_backlog_drain_seconds', seconds(startedAt, performance.now()), 's', { note: `repository host started → the last segment switched while it was away (${lastWhileAway}) in both repositories; the largest backlog seen: ${tally.maxBacklog} segments waiting` });
+    await ctx.step('WalArchiveFailing resolves', () =>
+      waitFor('WalArchiveFailing no longer firing', async () => ((await firing()) ? undefined : true), { timeoutMs: (detection + 60) * 1000, intervalMs: 1_000 }),
+    );
+    writing = false;
+    await writer;
+    const last = tally.lastSegment;
+    await waitArchived(repository, last, 60_000);
+    const wanted = segmentRange(first, last);
+    const [one, two] = await Promise.all([repository.archivedSegments(1), repository.archivedSegments(2)]);
+    const missing = wanted.flatMap((s) => [...(one.has(s) ? [] : [`repo1:${s}`]), ...(two.has(s) ? [] : [`repo2:${s}`])]);
+    ctx.figure('repo_host_loss_missing_segments', missing.length, 'segments', { target: none, note: `${wanted.length} segments ${first}…${last} checked in both repositories${missing.length ? `; missing ${missing.slice(0, 10).join(', ')}` : ''}` });
+    ctx.figure('repo_host_loss_failed_writes', tally.failed.length, 'writes', { target: none, note: `${tally.ok} writes acknowledged through the write port${tally.failed.length ? `; failed: ${[...new Set(tally.failed)].slice(0, 3).join('; ')}` : ''}` });
+    ctx.check(tally.maxBacklog > 0, 'no WAL segment ever waited to be archived: the fault did not bite');
+    await ctx.step("forget the run's rows", () => cluster.withClient(cluster.write, (c) => c.query('DELETE FROM archive_writes WHERE run = $1', [run])));
   },
 };

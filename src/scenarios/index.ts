@@ -1,4 +1,4 @@
-import { pitrAcrossFailover } from './backup.ts';
+import { pitrAcrossFailover, repositoryHostLoss } from './backup.ts';
 import { redisMasterKill } from './cache.ts';
 import { asyncFailover, crashPostgres, isolatePrimary, killPrimary, repeatedFailover, stopPrimary, switchover } from './postgres.ts';
 import { workerStop } from './queue.ts';
@@ -21,6 +21,7 @@ export const SCENARIOS: readonly Scenario[] = [
   frozenReplica,
   readFallback,
   pitrAcrossFailover,
+  repositoryHostLoss,
   redisMasterKill,
   redisMasterIsolated,
   sentinelRestart,

@@ -6,9 +6,12 @@
 set -uo pipefail
 
 STATE=/run/refstack-backup        # what the exporter reads: round results, readiness
-mkdir -p "$STATE"; chown postgres:postgres "$STATE" /var/lib/pgbackrest /var/lib/pgbackrest-offsite
+mkdir -p "$STATE"; rm -f "$STATE/ready"; chown postgres:postgres "$STATE" /var/lib/pgbackrest /var/lib/pgbackrest-offsite
 as_pg() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
 log() { echo "$(date -u +%FT%TZ) backup-host: $*"; }
+# As PID 1, bash has no default SIGTERM action: stop promptly (children with us), sleeping interruptibly.
+trap 'log "stopping"; kill $(jobs -p) 2>/dev/null; exit 0' TERM INT
+pause() { sleep "$1" & wait $!; }
 
 (
   while true; do
@@ -37,14 +40,14 @@ newest_backup_age() {  # seconds since the newest backup of a repository finishe
 
 until out="$(as_pg pgbackrest --stanza="$STANZA" stanza-create 2>&1)"; do
   log "stanza-create: not yet ($(printf '%s' "$out" | grep -m1 -E 'ERROR|WARN' || echo 'no primary')); again in 3 s"
-  sleep 3
+  pause 3
 done
 log "stanza $STANZA ready"
 
 # First round: a full backup in each repository that has none (a restarted host keeps its repositories).
 for repo in 1 2; do
   until [ -n "$(newest_backup_age "$repo")" ]; do
-    backup "$repo" full || { log "first backup of repository $repo failed; again in 5 s"; sleep 5; }
+    backup "$repo" full || { log "first backup of repository $repo failed; again in 5 s"; pause 5; }
   done
 done
 touch "$STATE/ready"
@@ -52,7 +55,7 @@ log "both repositories hold a backup; next round in ${BACKUP_INTERVAL_SECONDS} s
 
 last_full=$(date +%s)
 while true; do
-  sleep "$BACKUP_INTERVAL_SECONDS"
+  pause "$BACKUP_INTERVAL_SECONDS"
   if [ $(( $(date +%s) - last_full )) -ge "$BACKUP_FULL_EVERY_SECONDS" ]; then
     backup 1 full && backup 2 full && last_full=$(date +%s)
   else
