@@ -39,12 +39,18 @@ const backupTooOld: AlertDefinition = {
   }),
 };
 
-/** The primary's archiver as services/postgres-exporter/queries.yaml reports it (1: its last attempt failed). */
-function archiver(name: string, failing: number, fires: boolean): PromtoolCase {
+const pendingLimit = targets.alertRules.walArchivePendingSeconds;
+
+/** The primary's archiver as services/postgres-exporter/queries.yaml reports it (1: its last attempt failed; the oldest waiting segment's age). */
+function archiver(name: string, failing: number, oldestPending: number, fires: boolean): PromtoolCase {
+  const labels = { instance: 'pg1-exporter', job: POSTGRES_JOB };
   return {
     name,
     interval: '1m',
-    inputSeries: [{ series: series('pg_archiver_failing', { instance: 'pg1-exporter', job: POSTGRES_JOB }), values: gauge(failing, MINUTES) }],
+    inputSeries: [
+      { series: series('pg_archiver_failing', labels), values: gauge(failing, MINUTES) },
+      { series: series('pg_archiver_oldest_pending_seconds', labels), values: gauge(oldestPending, MINUTES) },
+    ],
     evalTime: `${MINUTES}m`,
     expectLabels: fires ? { instance: 'pg1-exporter' } : null,
   };
@@ -55,14 +61,15 @@ const walArchiveFailing: AlertDefinition = {
     alert: 'WalArchiveFailing',
     severity: 'high',
     family: 'backup',
-    expr: 'max by (instance) (pg_archiver_failing) == 1',
+    expr: `max by (instance) (pg_archiver_failing) == 1 or max by (instance) (pg_archiver_oldest_pending_seconds) > ${num(pendingLimit)}`,
     for: p.forBySeverity.high,
     summary: 'The primary cannot archive WAL',
-    description: "The primary behind {{ $labels.instance }} failed its last archive_command (pgBackRest's archive-push to the repository host): point-in-time recovery stops at the last archived segment, and pg_wal grows until it succeeds.",
+    description: `The primary behind {{ $labels.instance }} failed its last archive_command (pgBackRest's archive-push to the repository host), or a finished WAL segment has waited more than ${num(pendingLimit)} s for it: point-in-time recovery stops at the last archived segment, and pg_wal grows until archiving succeeds.`,
   }),
   tests: () => ({
-    fires: archiver('WalArchiveFailing fires while the last archive attempt failed', 1, true),
-    boundary: archiver('WalArchiveFailing stays quiet once a segment is archived again', 0, false),
+    fires: archiver('WalArchiveFailing fires while the last archive attempt failed', 1, 0, true),
+    alsoFires: [archiver(`WalArchiveFailing fires when a segment has waited ${num(pendingLimit + 1)} s (an archive_command that hangs)`, 0, pendingLimit + 1, true)],
+    boundary: archiver(`WalArchiveFailing stays quiet with nothing failed and a segment waiting exactly ${num(pendingLimit)} s`, 0, pendingLimit, false),
   }),
 };
 

@@ -19,6 +19,18 @@ export interface BackupRetention {
   repo2Full: number;
 }
 
+/**
+ * archive-push's io-timeout on a member. pgBackRest retries a connection to a repository host it cannot
+ * reach until io-timeout (60 s by default): with the host gone, every push would hang a minute before it
+ * failed, and the archiver would report nothing meanwhile (measured: WalArchiveFailing silent for 73 s).
+ * A push tries each repository in turn: a failure takes one timeout per repository. 3 s without a byte is
+ * long on a local network (it bounds silence, not the length of a transfer).
+ */
+export const ARCHIVE_PUSH_IO_TIMEOUT_SECONDS = 3;
+
+/** lz4: cheap on a 2-core host; archive-push compresses on the member, backups on the host. */
+const COMPRESS = 'lz4';
+
 const lines = (section: string, entries: Array<[string, string | number]>) => [`[${section}]`, ...entries.map(([k, v]) => `${k}=${v}`), ''];
 
 /** Both ends of mutual TLS: this host's server (accepting `clients` for the stanza) and its client identity. */
@@ -49,13 +61,15 @@ const logging: Array<[string, string]> = [
 
 /**
  * A Patroni member's pgbackrest.conf: both repositories are on `repoHost`, reached over mutual TLS (the
- * member's archive_command pushes every WAL segment to both); its own TLS server lets the repository
- * host, and only it, run backups from this member. No secret: the repositories' passphrase lives on the
- * repository host alone, which encrypts what it stores.
+ * member's archive_command pushes every WAL segment to both, compressed and encrypted on the member with
+ * the cipher settings the repository host hands it); its own TLS server lets the repository host, and
+ * only it, run backups from this member. No secret in the file: the passphrase is configured on the
+ * repository host alone (a member with a valid TLS identity can still obtain it through the protocol).
  */
 export function memberConfig(repoHost: string): string {
   return [
-    ...lines('global', [...REPOS.flatMap((r) => client(`repo${r}`, repoHost)), ...tlsServer([repoHost]), ...logging]),
+    ...lines('global', [...REPOS.flatMap((r) => client(`repo${r}`, repoHost)), ['compress-type', COMPRESS], ...tlsServer([repoHost]), ...logging]),
+    ...lines('global:archive-push', [['io-timeout', ARCHIVE_PUSH_IO_TIMEOUT_SECONDS]]),
     ...lines(STANZA, [
       ['pg1-path', DATA_DIR],
       ['pg1-socket-path', '/var/run/postgresql'],
@@ -78,7 +92,7 @@ export function repoHostConfig(members: readonly string[], retention: BackupRete
         [`repo${r}-cipher-type`, 'aes-256-cbc'],
         [`repo${r}-retention-full`, r === 1 ? retention.repo1Full : retention.repo2Full],
       ]),
-      ['compress-type', 'lz4'],
+      ['compress-type', COMPRESS],
       ['start-fast', 'y'],
       ['backup-standby', 'y'],
       ['process-max', 2],
@@ -100,7 +114,7 @@ export function repoHostConfig(members: readonly string[], retention: BackupRete
 /** The environment every pgBackRest host gets from {@link BackupSecrets}: the TLS identity files' content. */
 export function tlsEnv(secrets: { ca: string; identities: Record<string, { cert: string; key: string }> }, host: string): Record<string, string> {
   const identity = secrets.identities[host];
-  if (!identity) throw new Error(`no backup TLS identity for ${host} (identities: ${Object.keys(secrets.identities).join(', ')}); remove .refstack/<project>/secrets.json's "backup" entry to make them again`);
+  if (!identity) throw new Error(`no backup TLS identity for ${host} (the stack's secrets have ${Object.keys(secrets.identities).join(', ')}): run this stack with the hosts its backup identities were made for`);
   // Not PGBACKREST_*: pgBackRest reads every such variable as an option and warns about unknown ones.
   return { REFSTACK_BACKUP_TLS_CA_B64: secrets.ca, REFSTACK_BACKUP_TLS_CERT_B64: identity.cert, REFSTACK_BACKUP_TLS_KEY_B64: identity.key };
 }

@@ -4,6 +4,9 @@ import type { Repo } from '../postgres/pgbackrest.ts';
 import { backupTlsHosts, PGBACKREST } from './spec.ts';
 import { REPO_PATHS, REPOS, STANZA } from './config.ts';
 
+/** A whole archived segment: name, checksum, compression; not a `.partial` nor a push in flight (`.pgbackrest.tmp`). */
+const COMPLETE_SEGMENT = /^([0-9A-F]{24})-[0-9a-f]{40}(?:\.(?:gz|lz4|zst|bz2))?$/;
+
 export type RepoKey = (typeof REPOS)[number];
 
 /** One backup set as `pgbackrest info --output=json` lists it (the fields the suites read). */
@@ -59,16 +62,20 @@ class Repository implements BackupRepository {
   }
 
   async archived(file: string): Promise<Record<RepoKey, boolean>> {
-    // archive/<stanza>/<pg version>-<db id>/<first 16 hex of the segment>/<segment>-<sha1>[.lz4]; history files sit one level up.
-    const pattern = /^[0-9A-F]{24}$/.test(file) ? `*/${file.slice(0, 16)}/${file}-*` : `*/${file}*`;
-    const found = async (repo: RepoKey) => (await this.instance.sh(`ls -d ${REPO_PATHS[repo]}/archive/${STANZA}/${pattern} 2>/dev/null | wc -l`, { user: 'postgres' })).trim() !== '0';
+    // archive/<stanza>/<pg version>-<db id>/<first 16 hex of the segment>/<segment>-<sha1>.<compression>; history
+    // files sit one level up. A push in flight is <name>….pgbackrest.tmp until renamed: never counted.
+    const segment = /^[0-9A-F]{24}$/.test(file);
+    const found = async (repo: RepoKey) => {
+      const names = await this.instance.sh(`ls ${REPO_PATHS[repo]}/archive/${STANZA}/*/${segment ? `${file.slice(0, 16)}/` : ''} 2>/dev/null || true`, { user: 'postgres' });
+      return names.split('\n').some((n) => (segment ? COMPLETE_SEGMENT.exec(n)?.[1] === file : n === file));
+    };
     const [one, two] = await Promise.all(REPOS.map(found));
     return { 1: one!, 2: two! };
   }
 
   async archivedSegments(repo: RepoKey): Promise<Set<string>> {
     const names = await this.instance.sh(`ls ${REPO_PATHS[repo]}/archive/${STANZA}/*/*/ 2>/dev/null || true`, { user: 'postgres' });
-    return new Set(names.split('\n').map((n) => n.slice(0, 24)).filter((n) => /^[0-9A-F]{24}$/.test(n)));
+    return new Set(names.split('\n').flatMap((n) => COMPLETE_SEGMENT.exec(n)?.[1] ?? []));
   }
 
   async repos(): Promise<Repo[]> {

@@ -30,7 +30,8 @@ export function backupSecrets(ctx: SpecContext): BackupSecrets {
  * pgBackRest's dedicated repository host (the user guide's "Dedicated Repository Host", over TLS instead
  * of SSH): two encrypted repositories on their own volumes, the members' WAL pushed to both by their
  * archive_command, a full backup in each at first start and then one every `backup.intervalSeconds`, all
- * taken from a standby; backup status on :9854/metrics. Healthy once both repositories hold a backup.
+ * taken from a standby; backup status on :9854/metrics. Healthy once repository 1 holds a backup (the
+ * second repository's first backup follows at once).
  */
 export const pgbackrest: ServiceSpec = {
   name: PGBACKREST,

@@ -15,6 +15,9 @@ export const prometheus: ServiceSpec = {
   image: { build: 'prometheus' },
   replicas: 1,
   dependsOn: ['alertmanager'],
+  // The members archive from their first segment, before the repository host has made the stanza: those
+  // first pushes fail. Watching from once it is ready (archiving proven by its first backup) pages no one for that.
+  after: ['pgbackrest'],
   files: (ctx) => {
     const components = [...ctx.services().flatMap(({ spec }) => spec.alerts ?? []), scrapeHealth(ctx.services())];
     return [

@@ -103,6 +103,8 @@ export const targets = {
     replicationLagSeconds: 5,
     /** BackupTooOld: a repository's newest good backup older than this (production backs up hourly: three missed rounds). */
     backupMaxAgeSeconds: 3 * 3_600,
+    /** WalArchiveFailing also fires when a finished WAL segment has waited this long (an archive_command that hangs fails nothing). */
+    walArchivePendingSeconds: 30,
     /** SRE workbook multi-window burn rates: page (high) at 14.4× and 6×, ticket (medium) at 1×. */
     burnRates: [
       { severity: 'high', factor: 14.4, longWindowSeconds: 3_600, shortWindowSeconds: 300 },

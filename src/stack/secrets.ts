@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { STATE_DIR } from '../core/paths.ts';
 import type { Secrets } from '../core/spec.ts';
@@ -67,6 +67,11 @@ export function forgetEnvironmentSecrets(project: string): void {
 export function withBackupSecrets(secrets: Secrets, project?: string): Secrets {
   if (secrets.backup) return secrets;
   const completed = { ...secrets, backup: makeBackupSecrets(backupTlsHosts()) };
-  if (project) writeFileSync(secretsFile(project), `${JSON.stringify(completed, null, 2)}\n`, { mode: 0o600 });
+  if (project) {
+    // Written whole, then renamed: the file also holds the environment's other credentials.
+    const file = secretsFile(project);
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(completed, null, 2)}\n`, { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+  }
   return completed;
 }

@@ -10,11 +10,14 @@ _lock, _cache = threading.Lock(), {"at": 0.0, "text": ""}
 
 
 def info(repo):
-    out = subprocess.run(
-        ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups",
-         "pgbackrest", f"--stanza={STANZA}", f"--repo={repo}", "--output=json", "info"],
-        capture_output=True, text=True, timeout=20)
-    return json.loads(out.stdout) if out.returncode == 0 else None
+    try:
+        out = subprocess.run(
+            ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups",
+             "pgbackrest", f"--stanza={STANZA}", f"--repo={repo}", "--output=json", "info"],
+            capture_output=True, text=True, timeout=20)
+        return json.loads(out.stdout) if out.returncode == 0 else None
+    except (subprocess.TimeoutExpired, json.JSONDecodeError, OSError):
+        return None
 
 
 def count(name):
@@ -41,7 +44,7 @@ def render():
             if done:
                 newest = max(b["timestamp"]["stop"] for b in done)
                 since.append(f'pgbackrest_backup_since_last_completion_seconds{{stanza="{s["name"]}",repo_key="{repo}"}} {now - newest:.0f}')
-    add("# HELP pgbackrest_stanza_status pgBackRest's stanza status code per repository: 0 ok, 1 missing stanza path, 2 no valid backups, 3 missing stanza data, 4 mixed, 5 lock, 99 other.")
+    add("# HELP pgbackrest_stanza_status pgBackRest's stanza status code per repository: 0 ok, 1 missing stanza path, 2 no valid backups, 3 missing stanza data, 4 different cipher, 5 database mismatch, 6 backup not found, 99 other.")
     add("# TYPE pgbackrest_stanza_status gauge")
     lines.extend(status)
     add("# HELP pgbackrest_backup_count Backups without errors in the repository.")
