@@ -2,6 +2,8 @@ import { DATA_DIR, PG_PORT } from '../postgres/patroni-config.ts';
 import { STANZA } from '../postgres/pgbackrest.ts';
 
 export { STANZA };
+/** The repository host's service and host name: a stack that runs it archives every member's WAL there. */
+export const PGBACKREST = 'pgbackrest';
 /** pgBackRest's TLS server port (its default), on the repository host and on every member. */
 export const TLS_PORT = 8432;
 export const CONFIG_PATH = '/etc/pgbackrest/pgbackrest.conf';

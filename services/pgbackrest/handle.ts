@@ -26,8 +26,8 @@ export interface BackupRepository {
   backups(repo: RepoKey): Promise<BackupSet[]>;
   /** A backup into one repository (from a standby); resolves with pgBackRest's output, throws it when the backup fails. */
   backup(repo: RepoKey, type: BackupSet['type']): Promise<string>;
-  /** The WAL segment names (24 hex digits) one repository holds, every timeline. */
-  archivedSegments(repo: RepoKey): Promise<Set<string>>;
+  /** The WAL segment names (24 hex digits) one repository holds, every timeline (or only in the folder `prefix`, their first 16 hex digits). */
+  archivedSegments(repo: RepoKey, prefix?: string): Promise<Set<string>>;
   /** Whether every repository holds the WAL segment (or timeline history file) named `file`. */
   archived(file: string): Promise<Record<RepoKey, boolean>>;
   /**
@@ -62,20 +62,21 @@ class Repository implements BackupRepository {
   }
 
   async archived(file: string): Promise<Record<RepoKey, boolean>> {
-    // archive/<stanza>/<pg version>-<db id>/<first 16 hex of the segment>/<segment>-<sha1>.<compression>; history
-    // files sit one level up. A push in flight is <name>….pgbackrest.tmp until renamed: never counted.
-    const segment = /^[0-9A-F]{24}$/.test(file);
-    const found = async (repo: RepoKey) => {
-      const names = await this.instance.sh(`ls ${REPO_PATHS[repo]}/archive/${STANZA}/*/${segment ? `${file.slice(0, 16)}/` : ''} 2>/dev/null || true`, { user: 'postgres' });
-      return names.split('\n').some((n) => (segment ? COMPLETE_SEGMENT.exec(n)?.[1] === file : n === file));
-    };
+    const found = async (repo: RepoKey) => (/^[0-9A-F]{24}$/.test(file) ? (await this.archivedSegments(repo, file.slice(0, 16))).has(file) : (await this.list(repo, '')).includes(file));
     const [one, two] = await Promise.all(REPOS.map(found));
     return { 1: one!, 2: two! };
   }
 
-  async archivedSegments(repo: RepoKey): Promise<Set<string>> {
-    const names = await this.instance.sh(`ls ${REPO_PATHS[repo]}/archive/${STANZA}/*/*/ 2>/dev/null || true`, { user: 'postgres' });
-    return new Set(names.split('\n').flatMap((n) => COMPLETE_SEGMENT.exec(n)?.[1] ?? []));
+  async archivedSegments(repo: RepoKey, prefix = '*'): Promise<Set<string>> {
+    return new Set((await this.list(repo, `${prefix}/`)).flatMap((n) => COMPLETE_SEGMENT.exec(n)?.[1] ?? []));
+  }
+
+  /**
+   * File names under archive/<stanza>/<pg version>-<db id>/<sub>: segments sit in folders named by their
+   * first 16 hex digits, history files at the top. A push in flight is <name>….pgbackrest.tmp until renamed.
+   */
+  private async list(repo: RepoKey, sub: string): Promise<string[]> {
+    return (await this.instance.sh(`ls ${REPO_PATHS[repo]}/archive/${STANZA}/*/${sub} 2>/dev/null || true`, { user: 'postgres' })).split('\n');
   }
 
   async repos(): Promise<Repo[]> {

@@ -6,9 +6,9 @@ import type { BackupSecrets, InstanceProbe, ServiceSpec, SpecContext } from '../
 import { postgres } from '../postgres/spec.ts';
 import { backupAlerts } from './alerts.ts';
 import { backupPanels } from './panels.ts';
-import { CONFIG_PATH, REPO_PATHS, REPOS, STANZA, TLS_PORT, repoHostConfig, tlsEnv } from './config.ts';
+import { CONFIG_PATH, PGBACKREST, REPO_PATHS, REPOS, STANZA, TLS_PORT, repoHostConfig, tlsEnv } from './config.ts';
 
-export const PGBACKREST = 'pgbackrest';
+export { PGBACKREST };
 export const METRICS_PORT = 9854;
 const SCRIPT = '/etc/refstack/backup-host.sh';
 const EXPORTER = '/etc/refstack/backup-exporter.py';

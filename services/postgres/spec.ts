@@ -2,7 +2,7 @@ import { waitFor } from '../../src/core/poll.ts';
 import { httpProbe, type InstanceProbe, type ServiceSpec, type SpecContext } from '../../src/core/spec.ts';
 import { database } from './alerts.ts';
 import { postgresPanels } from './panels.ts';
-import { CONFIG_PATH as PGBACKREST_CONFIG_PATH, STANZA, memberConfig, tlsEnv } from '../pgbackrest/config.ts';
+import { CONFIG_PATH as PGBACKREST_CONFIG_PATH, PGBACKREST, STANZA, memberConfig, tlsEnv } from '../pgbackrest/config.ts';
 import { DATA_DIR, PATRONI_CONFIG_PATH, PATRONI_PORT, PG_PORT, patroniConfig, patroniPasswordEnv } from './patroni-config.ts';
 
 /** Where libfaketime reads the wall-clock offset from (the clock-skew fault writes it). */
@@ -20,9 +20,8 @@ const FAKETIME_ENV = {
   FAKETIME_DONT_FAKE_MONOTONIC: '1',
 };
 
-/** pgBackRest's repository host (services/pgbackrest): a stack that runs it archives every member's WAL there. */
-const REPOSITORY_HOST = 'pgbackrest';
-const archiving = (ctx: SpecContext) => ctx.has(REPOSITORY_HOST);
+/** A stack that runs pgBackRest's repository host (services/pgbackrest) archives every member's WAL there. */
+const archiving = (ctx: SpecContext) => ctx.has(PGBACKREST);
 
 /** Patroni's scope: the cluster's name in etcd. */
 export const PATRONI_SCOPE = 'refstack';
@@ -69,7 +68,7 @@ export const postgres: ServiceSpec = {
         ...(archiving(ctx) ? { archive: { stanza: STANZA, timeoutSeconds: ctx.profile.backup.archiveTimeoutSeconds } } : {}),
       }),
     },
-    ...(archiving(ctx) ? [{ path: PGBACKREST_CONFIG_PATH, content: memberConfig(REPOSITORY_HOST) }] : []),
+    ...(archiving(ctx) ? [{ path: PGBACKREST_CONFIG_PATH, content: memberConfig(PGBACKREST) }] : []),
   ],
   ports: [
     { name: 'pg', container: PG_PORT, publish: { env: [15441, 15442, 15443] } },

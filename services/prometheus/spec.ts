@@ -2,6 +2,7 @@ import { httpProbe, type ServiceSpec } from '../../src/core/spec.ts';
 import { renderRuleFile, ruleFileName } from '../../monitoring/render/rules.ts';
 import { PROMETHEUS_PORT, renderPrometheusConfig, scrapeTargets } from './config.ts';
 import { prometheusPanels } from './panels.ts';
+import { PGBACKREST } from '../pgbackrest/config.ts';
 import { scrapeHealth } from './scrape-health.ts';
 
 /**
@@ -17,7 +18,7 @@ export const prometheus: ServiceSpec = {
   dependsOn: ['alertmanager'],
   // The members archive from their first segment, before the repository host has made the stanza: those
   // first pushes fail. Watching from once it is ready (archiving proven by its first backup) pages no one for that.
-  after: ['pgbackrest'],
+  after: [PGBACKREST],
   files: (ctx) => {
     const components = [...ctx.services().flatMap(({ spec }) => spec.alerts ?? []), scrapeHealth(ctx.services())];
     return [

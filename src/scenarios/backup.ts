@@ -189,10 +189,10 @@ export const repositoryHostLoss: Scenario = {
         }
         // The segment switch and the backlog count are not writes of the figure: their failure is the scenario's.
         if (n % SWITCH_EVERY === 0) {
-          await cluster
-            .withClient(cluster.write, async (c) => {
-              tally.lastSegment = (await c.query<{ s: string }>('SELECT pg_walfile_name(pg_switch_wal()) AS s')).rows[0]!.s;
-              const { rows } = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'");
+          await switchWal(cluster)
+            .then(async ({ segment }) => {
+              tally.lastSegment = segment;
+              const rows = await cluster.withClient(cluster.write, async (c) => (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'")).rows);
               if (away) tally.maxBacklogAway = Math.max(tally.maxBacklogAway, rows[0]!.n);
             })
             .catch(() => undefined);
