@@ -1,6 +1,7 @@
 """Records Alertmanager webhook notifications: one JSON line each on stdout, the last 2000 at GET /
 (GET /?since=<unix seconds> lists only those received after that time)."""
 import json
+import signal
 import sys
 import time
 from collections import deque
@@ -41,4 +42,6 @@ class Handler(BaseHTTPRequestHandler):
 
 if __name__ == "__main__":
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 9095
+    # PID 1 gets no default SIGTERM action: without this, a stop waits out the grace period and kills.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     ThreadingHTTPServer(("0.0.0.0", port), Handler).serve_forever()

@@ -13,6 +13,8 @@ Reads cgroup v1 (cpu, cpuacct, memory controllers) or v2 (unified). Serves GET /
 """
 import argparse
 import os
+import signal
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -163,6 +165,8 @@ def main():
         def log_message(self, *args):
             pass
 
+    # PID 1 gets no default SIGTERM action: without this, a stop waits out the grace period and kills.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     ThreadingHTTPServer(("0.0.0.0", args.port), Handler).serve_forever()
 
 

@@ -39,6 +39,7 @@ export const pgbackrest: ServiceSpec = {
   image: { build: 'postgres' },
   replicas: 1,
   dependsOn: ['postgres'],
+  stopsAfter: ['postgres'],
   command: () => ['bash', SCRIPT],
   env: (ctx) => {
     const secrets = backupSecrets(ctx);

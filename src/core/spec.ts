@@ -31,6 +31,14 @@ export interface ServiceSpec {
   dependsOn: readonly string[];
   /** Services started (and healthy) before this one when the stack runs them, without bringing them along (Toxiproxy in front of the API's dependencies). */
   after?: readonly string[];
+  /**
+   * Services that stop before this one when the whole stack stops gracefully (`docker compose down`): the
+   * pgBackRest repository host outlives the Postgres members so the WAL of their shutdown checkpoint is
+   * archived, not retried against a vanished host until the grace period kills them. Compose orders stops
+   * only through depends_on, so there those services depend on this one (started), and this one waits for
+   * them by itself.
+   */
+  stopsAfter?: readonly string[];
   /** Instances after the first wait for the first to be healthy (it bootstraps: a Patroni leader, a Redis master). */
   firstInstanceBootstraps?: boolean;
   /** Network aliases every instance carries besides its own name (e.g. the service name itself). */

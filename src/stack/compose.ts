@@ -87,10 +87,13 @@ export function renderCompose(profile: ProfileName): Map<string, string> {
     const health = o.Healthcheck!;
     const seconds = (ns: number | undefined) => `${(ns ?? 0) / 1e9}s`;
     const first = plan.instancesOf(inst.spec.name)[0]!;
-    const dependsOn = [
-      ...inst.spec.dependsOn.flatMap((d) => plan.instancesOf(d).map((i) => i.name)),
+    const instancesOf = (services: readonly string[]) => services.flatMap((d) => plan.instancesOf(d).map((i) => i.name));
+    const healthy = [
+      ...instancesOf(inst.spec.dependsOn.filter((d) => !inst.spec.stopsAfter?.includes(d))),
       ...(inst.spec.firstInstanceBootstraps && inst.index > 0 ? [first.name] : []),
     ];
+    const outlivedBy = instancesOf(plan.specs.filter((s) => s.stopsAfter?.includes(inst.spec.name)).map((s) => s.name));
+    const dependsOn = [...healthy.map((d) => [d, { condition: 'service_healthy' }] as const), ...outlivedBy.map((d) => [d, { condition: 'service_started' }] as const)];
     services[inst.name] = {
       image: o.Image,
       container_name: containerName(placement, inst.name),
@@ -119,7 +122,7 @@ export function renderCompose(profile: ProfileName): Map<string, string> {
         : {}),
       networks: { default: { aliases: o.NetworkingConfig?.EndpointsConfig?.[serviceNetwork(placement)]?.Aliases ?? [inst.name] } },
       healthcheck: { test: (health.Test ?? []).map(escapeDollars), interval: seconds(health.Interval), timeout: seconds(health.Timeout), retries: health.Retries, start_period: seconds(health.StartPeriod) },
-      ...(dependsOn.length ? { depends_on: Object.fromEntries(dependsOn.map((d) => [d, { condition: 'service_healthy' }])) } : {}),
+      ...(dependsOn.length ? { depends_on: Object.fromEntries(dependsOn) } : {}),
     };
   }
   const header = [

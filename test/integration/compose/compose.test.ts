@@ -32,6 +32,9 @@ async function composeResources() {
   return { containers: containers.length, networks: networks.length, volumes: (volumes.Volumes ?? []).length };
 }
 
+/** Compose's own error lines first (its progress lines would push them out of a tail), then the tail. */
+const failure = (err: string) => [...err.split('\n').filter((l) => /error|failed|denied|in use|active endpoints/i.test(l)), '…', err.slice(-1500)].join('\n');
+
 /**
  * compose/compose.yaml run by Docker Compose v2 itself (the plugin `npm run setup` builds from the Go module
  * proxy): the same images, configuration and health checks as `refstack up`, credentials from an env file.
@@ -58,7 +61,7 @@ describeWithDocker('compose/compose.yaml runs under Docker Compose: every servic
     if (occupied) throw new Error(`not run here: containers named like the default environment exist (${occupied}); stop it with \`refstack down\` first`);
     const up = await compose(['up', '-d', '--wait', '--wait-timeout', '300'], envFile, 420_000);
     record({ id: 'compose.up_seconds', value: up.seconds, unit: 's', note: 'docker compose -f compose/compose.yaml up -d --wait (production profile) from built images' });
-    expect(up.code, `docker compose up failed:\n${up.err.slice(-4000)}`).toBe(0);
+    expect(up.code, `docker compose up failed:\n${failure(up.err)}`).toBe(0);
     const ps = (await compose(['ps', '--format', 'json'], envFile, 60_000)).out;
     const services = ps.trim().startsWith('[') ? (JSON.parse(ps) as Array<{ Service: string; State: string; Health: string }>) : ps.trim().split('\n').map((l) => JSON.parse(l) as { Service: string; State: string; Health: string });
     const unhealthy = services.filter((s) => s.State !== 'running' || s.Health !== 'healthy');
@@ -70,10 +73,23 @@ describeWithDocker('compose/compose.yaml runs under Docker Compose: every servic
     expect(response.status, await response.text()).toBe(200);
   }, 480_000);
 
+  it('`docker compose stop` stops every service within its grace period (none killed), in dependency order', async () => {
+    if (occupied) throw new Error(`not run here: containers named like the default environment exist (${occupied})`);
+    const stop = await compose(['stop'], envFile, 240_000);
+    record({ id: 'compose.stop_seconds', value: stop.seconds, unit: 's', note: 'docker compose stop of the production profile: dependents first, the pgBackRest repository host after the Postgres members' });
+    expect(stop.code, `docker compose stop failed:\n${failure(stop.err)}`).toBe(0);
+    const filters = { label: [`${COMPOSE_PROJECT.label}=${COMPOSE_PROJECT.value}`] };
+    const stopped = await Promise.all((await docker().listContainers({ all: true, filters })).map((c) => docker().getContainer(c.Id).inspect()));
+    // 137 = 128 + SIGKILL: the process outlived its grace period (a Postgres member's shutdown hung, a PID 1 ignoring SIGTERM).
+    const killed = stopped.filter((c) => c.State.ExitCode === 137).map((c) => c.Name.replace(/^\//, ''));
+    const figure = record({ id: 'compose.killed_on_stop', value: killed.length, unit: 'containers', target: { op: '==', value: 0 }, note: killed.length ? `killed: ${killed.join(', ')}` : `${stopped.length} containers stopped by their stop signal` });
+    expect(figure.pass, `killed after their grace period: ${killed.join(', ')}`).toBe(true);
+  }, 300_000);
+
   it('`docker compose down -v` leaves no container, network or volume of the project', async () => {
     if (occupied) throw new Error(`not run here: containers named like the default environment exist (${occupied})`);
     const down = await compose(['down', '-v', '--remove-orphans'], envFile, 240_000);
-    expect(down.code, down.err.slice(-2000)).toBe(0);
+    expect(down.code, `docker compose down -v failed:\n${failure(down.err)}`).toBe(0);
     const left = await composeResources();
     const figure = record({ id: 'compose.leftovers', value: left.containers + left.networks + left.volumes, unit: 'resources', target: { op: '==', value: 0 }, note: JSON.stringify(left) });
     expect(figure.pass, JSON.stringify(left)).toBe(true);

@@ -49,4 +49,12 @@ describe('compose files, rendered from the one stack', () => {
     expect(shipper.environment?.LOG_PROJECT).toBe('refstack');
     expect(shipper.cap_drop).toEqual(['ALL']);
   });
+  it('the pgBackRest repository host stops after the Postgres members (they depend on it, started), so their shutdown WAL is archived', () => {
+    type Service = { depends_on?: Record<string, { condition: string }> };
+    const doc = parse(readFileSync(join(COMPOSE_DIR, composeFileName('production')), 'utf8')) as { services: Record<string, Service> };
+    const members = Object.keys(doc.services).filter((n) => /^pg\d+$/.test(n));
+    expect(members.length).toBeGreaterThan(1);
+    for (const m of members) expect(doc.services[m]!.depends_on?.pgbackrest, m).toEqual({ condition: 'service_started' });
+    expect(Object.keys(doc.services.pgbackrest!.depends_on ?? {}).filter((d) => members.includes(d))).toEqual([]);
+  });
 });
