@@ -1,10 +1,12 @@
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { PatroniTiming } from '../../src/core/profiles.ts';
 
 export const PG_PORT = 5432;
 export const PATRONI_PORT = 8008;
 export const DATA_DIR = '/var/lib/postgresql/data';
 export const PATRONI_CONFIG_PATH = '/etc/patroni/patroni.yml';
+/** The etcd key prefix of Patroni's clusters: a cluster's keys are `<namespace><scope>/…`. */
+export const PATRONI_NAMESPACE = '/refstack/';
 
 export interface PatroniConfigInput {
   scope: string;
@@ -37,7 +39,7 @@ export function patroniConfig(input: PatroniConfigInput): string {
   const { timing } = input;
   const config = {
     scope: input.scope,
-    namespace: '/refstack/',
+    namespace: PATRONI_NAMESPACE,
     name: input.member,
     log: { level: 'INFO' },
     restapi: { listen: `0.0.0.0:${PATRONI_PORT}`, connect_address: `${input.member}:${PATRONI_PORT}` },
@@ -97,4 +99,20 @@ export function patroniConfig(input: PatroniConfigInput): string {
 /** The passwords of Patroni's three roles, as the environment variables Patroni reads (ENVIRONMENT.rst). */
 export function patroniPasswordEnv(secrets: { superuser: string; replication: string; rewind: string }): Record<string, string> {
   return { PATRONI_SUPERUSER_PASSWORD: secrets.superuser, PATRONI_REPLICATION_PASSWORD: secrets.replication, PATRONI_REWIND_PASSWORD: secrets.rewind };
+}
+
+/**
+ * A member's patroni.yml (as {@link patroniConfig} wrote it) that bootstraps a *new* cluster from pgBackRest's
+ * repository instead of initdb: Patroni's custom bootstrap (docs/replica_bootstrap.rst) runs `pgbackrest
+ * restore` (the newest backup, recovery to the end of the archive, pgBackRest's own restore_command kept),
+ * then Postgres replays the archive and promotes on a new timeline. Patroni reads the bootstrap section only
+ * when the DCS holds no cluster, so the file is inert on a member of a running cluster.
+ * @throws when the text is not a patroni.yml with a bootstrap section
+ */
+export function withRestoreBootstrap(config: string, stanza: string): string {
+  const parsed = parse(config) as { bootstrap?: Record<string, unknown> } | null;
+  if (!parsed?.bootstrap) throw new Error('not a patroni.yml with a bootstrap section: cannot add the pgBackRest bootstrap');
+  parsed.bootstrap.method = 'pgbackrest';
+  parsed.bootstrap.pgbackrest = { command: `pgbackrest --stanza=${stanza} --log-level-console=info restore`, keep_existing_recovery_conf: true, no_params: true };
+  return stringify(parsed);
 }

@@ -138,6 +138,13 @@ export interface InstanceHandle extends InstanceProbe {
   isolate(options?: { yieldAddress?: boolean }): Promise<void>;
   /** Undo any fault: reattach, unfreeze, or start again. */
   recover(): Promise<void>;
+  /** Files written into the container, running or stopped (tar upload; owner root); they last until it is recreated. */
+  writeFiles(files: FileSpec[]): Promise<void>;
+  /**
+   * A replaced disk: every named volume of the stopped instance emptied (its mount points kept, with their
+   * owner and mode) by a throw-away container of its image. Fails while the instance runs.
+   */
+  emptyVolumes(): Promise<void>;
 }
 
 /** A running stack as service helpers see it. */

@@ -1,8 +1,10 @@
 import pg from 'pg';
 import { seconds, sleep, waitFor } from '../core/poll.ts';
 import type { Target } from '../core/results/target.ts';
+import type { InstanceHandle } from '../core/spec.ts';
 import { backupRepository, type BackupRepository } from '../../services/pgbackrest/handle.ts';
-import { ARCHIVE_PUSH_IO_TIMEOUT_SECONDS, REPOS } from '../../services/pgbackrest/config.ts';
+import { ARCHIVE_PUSH_IO_TIMEOUT_SECONDS, REPO_PATHS, REPOS } from '../../services/pgbackrest/config.ts';
+import { DATA_DIR } from '../../services/postgres/patroni-config.ts';
 import { PGBACKREST } from '../../services/pgbackrest/spec.ts';
 import { postgresCluster, type PostgresCluster } from '../../services/postgres/cluster.ts';
 import { startRestoredPostgres } from '../../services/postgres/pgbackrest.ts';
@@ -26,7 +28,7 @@ async function insertBatch(cluster: PostgresCluster, run: string, from: number):
 }
 
 /** Closes the current WAL segment on the primary and returns its name (the one that holds everything so far). */
-async function switchWal(cluster: PostgresCluster): Promise<{ segment: string; timeline: number }> {
+export async function switchWal(cluster: PostgresCluster): Promise<{ segment: string; timeline: number }> {
   return cluster.withClient(cluster.write, async (c) => {
     const { rows } = await c.query<{ segment: string }>('SELECT pg_walfile_name(pg_switch_wal()) AS segment');
     const segment = rows[0]!.segment;
@@ -35,7 +37,7 @@ async function switchWal(cluster: PostgresCluster): Promise<{ segment: string; t
   });
 }
 
-async function waitArchived(repository: BackupRepository, file: string, timeoutMs: number): Promise<void> {
+export async function waitArchived(repository: BackupRepository, file: string, timeoutMs: number): Promise<void> {
   await waitFor(`${file} in both repositories`, async () => (Object.values(await repository.archived(file)).every(Boolean) ? true : undefined), { timeoutMs, intervalMs: 250 });
 }
 
@@ -113,6 +115,17 @@ export const pitrAcrossFailover: Scenario = {
       note: `switchover requested → the new primary's switched segment ${after.segment} (timeline ${after.timeline}) in both repositories; includes the switchover itself and the rows written after it`,
     });
 
+    await ctx.step(`no plaintext of the run's rows in either repository (AES-256-CBC at rest)`, async () => {
+      const grep = (instance: InstanceHandle, paths: string[]) => instance.exec(['grep', '-rlF', '--binary-files=text', run, ...paths]);
+      const primary = await cluster.primary();
+      await cluster.withClient(cluster.write, (cl) => cl.query('CHECKPOINT'));
+      // Positive control: the label is in the primary's own (unencrypted) files, so the scan can fail.
+      ctx.check((await grep(primary.instance, [DATA_DIR])).exitCode === 0, `the run's label ${run} is not in ${primary.name}'s data directory: the repository scan could not fail`);
+      const scan = await grep(repository.instance, Object.values(REPO_PATHS));
+      ctx.check(scan.exitCode <= 1, `grep over the repositories failed (exit ${scan.exitCode})`);
+      const found = scan.exitCode === 0 ? scan.stdout.trim().split('\n') : [];
+      ctx.figure('plaintext_files_in_repositories', found.length, 'files', { target: none, note: `the run's label ${run} searched in every file of ${Object.values(REPO_PATHS).join(' and ')}${found.length ? `; found in ${found.slice(0, 5).join(', ')}` : ''}` });
+    });
     const backupStart = performance.now();
     // backup-standby=y makes pgBackRest copy from a standby or fail; the log line shows it waited for one.
     const output = await ctx.step('an incremental backup into repository 1 from a standby of the new primary', () => repository.backup(1, 'incr'));

@@ -1,5 +1,6 @@
 import { pitrAcrossFailover, repositoryHostLoss } from './backup.ts';
 import { redisMasterKill } from './cache.ts';
+import { clusterRestore } from './disaster-recovery.ts';
 import { asyncFailover, crashPostgres, isolatePrimary, killPrimary, repeatedFailover, stopPrimary, switchover } from './postgres.ts';
 import { workerStop } from './queue.ts';
 import { readFallback } from './read-fallback.ts';
@@ -22,6 +23,7 @@ export const SCENARIOS: readonly Scenario[] = [
   readFallback,
   pitrAcrossFailover,
   repositoryHostLoss,
+  clusterRestore,
   redisMasterKill,
   redisMasterIsolated,
   sentinelRestart,

@@ -3,8 +3,9 @@ import { docker } from '../../core/docker/engine.ts';
 import { LABEL } from '../../core/docker/labels.ts';
 import { containerLogs, execIn, type ExecResult } from '../../core/docker/exec.ts';
 import { sleep } from '../../core/poll.ts';
-import { port, type InstanceHandle, type InstanceState, type ServiceSpec } from '../../core/spec.ts';
+import { port, type FileSpec, type InstanceHandle, type InstanceState, type ServiceSpec } from '../../core/spec.ts';
 import type { PlannedInstance } from '../plan.ts';
+import { filesArchive } from './container.ts';
 import { containerName, placementLabels, serviceNetwork, type Placement } from './placement.ts';
 
 /**
@@ -184,6 +185,31 @@ export class StackInstance implements InstanceHandle {
       HostConfig: { NetworkMode: serviceNetwork(this.placement), AutoRemove: true },
     });
     await holder.start();
+  }
+
+  async writeFiles(files: FileSpec[]): Promise<void> {
+    await this.handle.putArchive(await filesArchive(files), { path: '/' });
+  }
+
+  async emptyVolumes(): Promise<void> {
+    const info = await this.inspect();
+    if (info.State.Running) throw new Error(`${this.name} is running: stop or kill it before emptying its volumes`);
+    const volumes = (info.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name);
+    if (!volumes.length) return;
+    const wiper = await docker().createContainer({
+      Image: info.Config.Image,
+      User: 'root',
+      Entrypoint: ['sh', '-c', 'for d; do find "$d" -mindepth 1 -delete || exit 1; done', 'empty-volumes', ...volumes.map((m) => m.Destination)],
+      Labels: { ...placementLabels(this.placement), [LABEL.service]: 'volume-wiper' },
+      HostConfig: { NetworkMode: 'none', Binds: volumes.map((m) => `${m.Name}:${m.Destination}`) },
+    });
+    try {
+      await wiper.start();
+      const { StatusCode } = (await wiper.wait()) as { StatusCode: number };
+      if (StatusCode !== 0) throw new Error(`emptying the volumes of ${this.name} failed (exit ${StatusCode}): ${await containerLogs(wiper.id, { tail: 20 })}`);
+    } finally {
+      await wiper.remove({ force: true }).catch(() => undefined);
+    }
   }
 
   /** Undo any fault: reattach an isolated instance, unfreeze a paused one, start a stopped or killed one. */

@@ -4,6 +4,9 @@ import { memberConfig, repoHostConfig, tlsEnv } from '../../../services/pgbackre
 import { backupTlsHosts } from '../../../services/pgbackrest/spec.ts';
 import { makeBackupSecrets } from '../../../services/pgbackrest/tls.ts';
 import { nextSegment, segmentRange } from '../../../src/scenarios/backup.ts';
+import { compareRestored } from '../../../src/scenarios/disaster-recovery.ts';
+import { patroniConfig, withRestoreBootstrap } from '../../../services/postgres/patroni-config.ts';
+import { parse } from 'yaml';
 import { composeEnvFile, secretVariables } from '../../../src/stack/compose.ts';
 import { generateSecrets, withBackupSecrets } from '../../../src/stack/secrets.ts';
 
@@ -60,5 +63,28 @@ describe('backup tier: pgBackRest configuration, TLS identities, WAL segment ari
     expect(nextSegment('0000000200000000000000FF')).toBe('000000020000000100000000');
     expect(segmentRange('0000000200000000000000FE', '000000020000000100000001')).toEqual(['0000000200000000000000FE', '0000000200000000000000FF', '000000020000000100000000', '000000020000000100000001']);
     expect(() => segmentRange('000000020000000000000009', '00000003000000000000000A')).toThrow(/different timelines/);
+  });
+  it('a member set to restore bootstraps a new cluster with `pgbackrest restore` (no Patroni arguments, pgBackRest\'s recovery settings kept), the rest of its patroni.yml unchanged', () => {
+    const timing = { ttl: 10, loopWait: 2, retryTimeout: 4, primaryStartTimeout: 10 };
+    const original = patroniConfig({ scope: 'refstack', member: 'pg1', etcdHosts: ['etcd1:2379'], timing: timing as never, synchronous: true, archive: { stanza: 'main', timeoutSeconds: 10 } });
+    const restored = parse(withRestoreBootstrap(original, 'main')) as Record<string, any>;
+    expect(restored.bootstrap.method).toBe('pgbackrest');
+    expect(restored.bootstrap.pgbackrest).toEqual({ command: 'pgbackrest --stanza=main --log-level-console=info restore', keep_existing_recovery_conf: true, no_params: true });
+    const { bootstrap: _a, ...rest } = restored;
+    const { bootstrap: _b, ...before } = parse(original) as Record<string, any>;
+    expect(rest).toEqual(before);
+    expect(restored.bootstrap.dcs).toEqual((parse(original) as Record<string, any>).bootstrap.dcs);
+    expect(() => withRestoreBootstrap('name: pg1\n', 'main')).toThrow(/bootstrap section/);
+  });
+
+  it('a restore is judged against the acknowledged writes: the loss after the newest kept row is the RPO; holes, changed rows and unknown rows are mismatches', () => {
+    const acks = [1, 2, 3, 4, 5].map((n) => ({ n, at: 1_000 * n }));
+    const exact = compareRestored(acks, new Map([[1, 1_000], [2, 2_000], [3, 3_000]]), 6);
+    expect(exact).toMatchObject({ mismatches: 0, lost: 2, rpoSeconds: 2 });
+    expect(compareRestored(acks, new Map(acks.map((a) => [a.n, a.at] as [number, number])).set(6, 6_000), 6)).toMatchObject({ mismatches: 0, lost: 0, rpoSeconds: 0 });
+    expect(compareRestored(acks, new Map([[1, 1_000], [3, 3_000]]), 6).mismatches).toBe(1);
+    expect(compareRestored(acks, new Map([[1, 1_000], [2, 2_500]]), 6).mismatches).toBe(1);
+    expect(compareRestored(acks, new Map([[1, 1_000], [7, 7_000]]), 6).mismatches).toBe(1);
+    expect(compareRestored(acks, new Map(), 6)).toMatchObject({ lost: 5, rpoSeconds: 4 });
   });
 });
