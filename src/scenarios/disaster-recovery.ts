@@ -80,7 +80,7 @@ export function compareRestored(acks: Ack[], restored: Map<number, number>, inFl
 export const clusterRestore: Scenario = {
   name: 'cluster-restore',
   title: 'Every Postgres member lost with its disk, the cluster restored from the backup repository',
-  claim: `with all members killed at once, their data volumes emptied and the cluster's state deleted from etcd, a new cluster bootstrapped by Patroni from the pgBackRest repository (newest backup + the archive to its end) takes writes again within ${RESTORE_BUDGET_SECONDS} s (plan: 1 h), keeps every acknowledged write up to a point within archive_timeout + ${PUSH_ALLOWANCE_SECONDS} s of the last one (plan: 5 min), changes or invents no row, regains its replicas and archives again`,
+  claim: `with all members killed at once, their data volumes emptied and the cluster's state deleted from etcd, a new cluster bootstrapped by Patroni from the pgBackRest repository (newest backup + the archive to its end) takes writes again within ${RESTORE_BUDGET_SECONDS} s (plan: 1 h), keeps every acknowledged write up to a point within archive_timeout + ${PUSH_ALLOWANCE_SECONDS} s of the last one (plan: 5 min), changes or invents no row, regains its replicas, serves the API again and archives again`,
   services: [PGBACKREST, 'haproxy'],
   resultPrefix: 'dr',
   drill: true,
@@ -165,6 +165,20 @@ export const clusterRestore: Scenario = {
     });
     ctx.figure('lost_acknowledged_writes', compared.lost, 'writes', { note: `acknowledged writes newer than the archive's end: the WAL every member still held unarchived when they died (at most one archive_timeout of it)` });
 
+    if (ctx.stack.has('nginx')) {
+      await ctx.step('the API serves again (a product read through nginx)', async () => {
+        const url = await ctx.stack.first('nginx').url('http', '/v1/products/1');
+        const status = await waitFor(
+          'GET /v1/products/1 answering 200',
+          async () => {
+            const r = await fetch(url, { headers: { 'x-api-key': ctx.stack.apiKey() }, signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+            return r?.status === 200 ? r.status : undefined;
+          },
+          { timeoutMs: 120_000, intervalMs: 1_000 },
+        );
+        ctx.figure('api_serving_seconds', seconds(lostAt, performance.now()), 's', { note: `every member killed → GET /v1/products/1 through nginx answers ${status} from the restored cluster` });
+      });
+    }
     await ctx.step(`${others.map((m) => m.name).join(' and ')} join as replicas, cloned from the restored primary`, async () => {
       const t = performance.now();
       await Promise.all(others.map((m) => m.instance.start()));
