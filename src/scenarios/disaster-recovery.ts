@@ -98,6 +98,10 @@ export const clusterRestore: Scenario = {
       ctx.check((await repository.backups(1)).length > 0, 'repository 1 holds no backup: nothing to restore the cluster from');
     });
     await ctx.step('create the write table', () => cluster.withClient(cluster.write, (c) => c.query('CREATE TABLE IF NOT EXISTS dr_writes (run text NOT NULL, n int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (run, n))')));
+    // Registered first, so it runs last: after the rollbacks that bring the members back.
+    ctx.onRollback("the run's rows deleted", async () => {
+      await waitFor('the write port taking the delete of the run\'s rows', () => cluster.withClient(cluster.write, (c) => c.query('DELETE FROM dr_writes WHERE run = $1', [run])).then(() => true).catch(() => undefined), { timeoutMs: RESTORE_BUDGET_SECONDS * 1000, intervalMs: 1_000 });
+    });
     const before = await ctx.step('everything committed before the drill reaches the archive', async () => {
       const switched = await switchWal(cluster);
       await waitArchived(repository, switched.segment, 60_000);
@@ -191,6 +195,5 @@ export const clusterRestore: Scenario = {
       return switched;
     });
     ctx.check(after.timeline > before.timeline, `the restored cluster did not promote onto a new timeline (${before.timeline} → ${after.timeline})`);
-    await ctx.step("forget the run's rows", () => cluster.withClient(cluster.write, (c) => c.query('DELETE FROM dr_writes WHERE run = $1', [run])));
   },
 };

@@ -83,9 +83,15 @@ export interface RunOptions {
   /** Result ids `<idPrefix>.<figure>` instead of the scenario's own prefix (drills use `env.<name>`). */
   idPrefix?: string;
   quiet?: boolean;
-  /** Aborting (Ctrl-C) stops waiting for the scenario: its rollbacks run at once and the report says it was interrupted. */
+  /**
+   * Aborting (Ctrl-C) starts no further step: the step in flight may finish (at most {@link STEP_DRAIN_MS}),
+   * so a rollback never races a destructive step; then the rollbacks run and the report says it was interrupted.
+   */
   signal?: AbortSignal;
 }
+
+/** How long an interrupted scenario waits for its step in flight before its rollbacks run anyway. */
+export const STEP_DRAIN_MS = 60_000;
 
 export async function runScenario(scenario: Scenario, stack: StackHandle, options: RunOptions = {}): Promise<ScenarioReport> {
   const missing = scenario.services.filter((s) => !stack.has(s));
@@ -108,6 +114,7 @@ export async function runScenario(scenario: Scenario, stack: StackHandle, option
     seconds: 0,
   };
   const rollbacks: Array<{ what: string; undo: () => Promise<void> }> = [];
+  let inFlight: Promise<unknown> = Promise.resolve();
   const say = (line: string) => {
     if (!options.quiet) process.stderr.write(`${line}\n`);
   };
@@ -116,10 +123,13 @@ export async function runScenario(scenario: Scenario, stack: StackHandle, option
     profile: stack.profile,
     promises: promises(stack.profile),
     async step(name, action) {
+      if (options.signal?.aborted) throw new Error(`interrupted: "${name}" not started`);
       const at = performance.now();
       progressStep(`${scenario.name}: ${name}`);
       try {
-        const value = await action();
+        const running = action();
+        inFlight = running;
+        const value = await running;
         report.steps.push({ name, at: since(at), seconds: since(performance.now()) - since(at), ok: true });
         return value;
       } catch (error) {
@@ -156,12 +166,13 @@ export async function runScenario(scenario: Scenario, stack: StackHandle, option
   try {
     const interrupted = new Promise<never>((_, reject) => {
       if (options.signal?.aborted) reject(new Error('interrupted before it began'));
-      options.signal?.addEventListener('abort', () => reject(new Error('interrupted: rollbacks ran at once')), { once: true });
+      options.signal?.addEventListener('abort', () => reject(new Error('interrupted: no step started after it, the one in flight let finish, then the rollbacks ran')), { once: true });
     });
     interrupted.catch(() => undefined);
     await Promise.race([scenario.run(ctx), interrupted]);
   } catch (error) {
     report.failures.push((error as Error).message);
+    if (options.signal?.aborted) await Promise.race([inFlight.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, STEP_DRAIN_MS).unref())]);
   } finally {
     for (const r of rollbacks.reverse()) {
       try {
