@@ -43,6 +43,8 @@ export interface PostgresCluster {
   primary(timeoutMs?: number): Promise<PostgresMember>;
   /** All members streaming from one primary (with a sync standby in synchronous mode) and HAProxy routing writes to it. */
   waitHealthy(timeoutMs?: number): Promise<PostgresMember>;
+  /** Whether the write port reaches a primary now (pg_is_in_recovery() false; connect 1 s, query 2 s); rejects when it cannot connect or query. */
+  writable(): Promise<boolean>;
   /** Undo a kill, stop, pause or isolate of a member (the member's instance handle holds the verbs themselves). */
   restart(name: string): Promise<void>;
   /** Patroni REST switchover from the current leader to `to` (or any healthy replica). */
@@ -160,18 +162,14 @@ class Cluster implements PostgresCluster {
           "SELECT count(*) AS n FROM pg_stat_replication WHERE state = 'streaming'",
         );
         if (Number(streaming[0]?.n) !== expectedReplicas) return undefined;
-        const client = new pg.Client(this.clientConfig(this.write, { connectionTimeoutMillis: 1_000, query_timeout: 2_000 }));
-        client.on('error', () => undefined);
-        try {
-          await client.connect();
-          const { rows } = await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
-          return rows[0]?.r === false ? primary : undefined;
-        } finally {
-          await client.end().catch(() => undefined);
-        }
+        return (await this.writable()) ? primary : undefined;
       },
       { timeoutMs, intervalMs: 300 },
     );
+  }
+
+  async writable(): Promise<boolean> {
+    return this.withClient(this.write, async (c) => (await c.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]?.r === false, { connectionTimeoutMillis: 1_000, query_timeout: 2_000 });
   }
 
   /** Reattaches, unfreezes or starts the member, whatever fault it is under. */

@@ -28,7 +28,7 @@ async function insertBatch(cluster: PostgresCluster, run: string, from: number):
 }
 
 /** Closes the current WAL segment on the primary and returns its name (the one that holds everything so far). */
-export async function switchWal(cluster: PostgresCluster): Promise<{ segment: string; timeline: number }> {
+async function switchWal(cluster: PostgresCluster): Promise<{ segment: string; timeline: number }> {
   return cluster.withClient(cluster.write, async (c) => {
     const { rows } = await c.query<{ segment: string }>('SELECT pg_walfile_name(pg_switch_wal()) AS segment');
     const segment = rows[0]!.segment;
@@ -37,7 +37,14 @@ export async function switchWal(cluster: PostgresCluster): Promise<{ segment: st
   });
 }
 
-export async function waitArchived(repository: BackupRepository, file: string, timeoutMs: number): Promise<void> {
+/** Switches WAL on the primary and waits until the closed segment is in both repositories: everything committed so far is archived. */
+export async function archiveNow(cluster: PostgresCluster, repository: BackupRepository, timeoutMs: number): Promise<{ segment: string; timeline: number }> {
+  const switched = await switchWal(cluster);
+  await waitArchived(repository, switched.segment, timeoutMs);
+  return switched;
+}
+
+async function waitArchived(repository: BackupRepository, file: string, timeoutMs: number): Promise<void> {
   await waitFor(`${file} in both repositories`, async () => (Object.values(await repository.archived(file)).every(Boolean) ? true : undefined), { timeoutMs, intervalMs: 250 });
 }
 

@@ -7,7 +7,7 @@ import { ETCD_CLIENT_PORT } from '../../services/etcd/spec.ts';
 import { postgresCluster, type PostgresCluster } from '../../services/postgres/cluster.ts';
 import { PATRONI_CONFIG_PATH, PATRONI_NAMESPACE, withRestoreBootstrap } from '../../services/postgres/patroni-config.ts';
 import { PATRONI_SCOPE } from '../../services/postgres/spec.ts';
-import { switchWal, waitArchived } from './backup.ts';
+import { archiveNow } from './backup.ts';
 import type { Scenario } from './scenario.ts';
 
 const le = (value: number): Target => ({ op: '<=', value });
@@ -102,11 +102,7 @@ export const clusterRestore: Scenario = {
     ctx.onRollback("the run's rows deleted", async () => {
       await waitFor('the write port taking the delete of the run\'s rows', () => cluster.withClient(cluster.write, (c) => c.query('DELETE FROM dr_writes WHERE run = $1', [run])).then(() => true).catch(() => undefined), { timeoutMs: RESTORE_BUDGET_SECONDS * 1000, intervalMs: 1_000 });
     });
-    const before = await ctx.step('everything committed before the drill reaches the archive', async () => {
-      const switched = await switchWal(cluster);
-      await waitArchived(repository, switched.segment, 60_000);
-      return switched;
-    });
+    const before = await ctx.step('everything committed before the drill reaches the archive', () => archiveNow(cluster, repository, 60_000));
 
     const original = await first!.instance.sh(`cat ${PATRONI_CONFIG_PATH}`);
     await ctx.step(`${first!.name} set to bootstrap a new cluster from the repository (inert while the cluster exists)`, () =>
@@ -144,11 +140,7 @@ export const clusterRestore: Scenario = {
       return t;
     });
     await ctx.step('the write port takes writes on the restored cluster', () =>
-      waitFor(
-        'a write through the write port',
-        () => cluster.withClient(cluster.write, async (c) => ((await c.query('SELECT pg_is_in_recovery() AS r')).rows[0].r === false ? true : undefined), { connectionTimeoutMillis: 2_000 }).catch(() => undefined),
-        { timeoutMs: RESTORE_BUDGET_SECONDS * 1000, intervalMs: 1_000 },
-      ),
+      waitFor('the write port reaching a primary', async () => ((await cluster.writable()) ? true : undefined), { timeoutMs: RESTORE_BUDGET_SECONDS * 1000, intervalMs: 1_000 }),
     );
     const restoredAt = ctx.mark('write port takes writes');
     ctx.figure('cluster_restore_seconds', seconds(lostAt, restoredAt), 's', {
@@ -189,11 +181,7 @@ export const clusterRestore: Scenario = {
       await cluster.waitHealthy(300_000);
       ctx.figure('replicas_rejoin_seconds', seconds(t, performance.now()), 's', { note: 'replicas started → every member streaming from the restored primary' });
     });
-    const after = await ctx.step('the restored primary archives on its new timeline', async () => {
-      const switched = await switchWal(cluster);
-      await waitArchived(repository, switched.segment, 60_000);
-      return switched;
-    });
+    const after = await ctx.step('the restored primary archives on its new timeline', () => archiveNow(cluster, repository, 60_000));
     ctx.check(after.timeline > before.timeline, `the restored cluster did not promote onto a new timeline (${before.timeline} → ${after.timeline})`);
   },
 };

@@ -105,8 +105,13 @@ export function instanceFiles(inst: PlannedInstance): FileSpec[] {
   return inst.spec.files?.(inst.ctx) ?? [];
 }
 
-/** A tar archive of the files, rooted at /, for the engine's archive upload into a created container. */
-export async function filesArchive(files: FileSpec[]): Promise<Buffer> {
+/** Writes the files into a container, created or stopped or running (the engine's archive upload; owner root). */
+export async function putFiles(container: Docker.Container, files: FileSpec[]): Promise<void> {
+  if (files.length) await container.putArchive(await filesArchive(files), { path: '/' });
+}
+
+/** A tar archive of the files, rooted at /. */
+async function filesArchive(files: FileSpec[]): Promise<Buffer> {
   const archive = pack();
   for (const f of files) archive.entry({ name: f.path.replace(/^\//, ''), mode: f.mode ?? 0o644, mtime: new Date(0) }, f.content);
   archive.finalize();

@@ -5,7 +5,7 @@ import { containerLogs, execIn, type ExecResult } from '../../core/docker/exec.t
 import { sleep } from '../../core/poll.ts';
 import { port, type FileSpec, type InstanceHandle, type InstanceState, type ServiceSpec } from '../../core/spec.ts';
 import type { PlannedInstance } from '../plan.ts';
-import { filesArchive } from './container.ts';
+import { putFiles } from './container.ts';
 import { containerName, placementLabels, serviceNetwork, type Placement } from './placement.ts';
 
 /**
@@ -188,7 +188,7 @@ export class StackInstance implements InstanceHandle {
   }
 
   async writeFiles(files: FileSpec[]): Promise<void> {
-    await this.handle.putArchive(await filesArchive(files), { path: '/' });
+    await putFiles(this.handle, files);
   }
 
   async emptyVolumes(): Promise<void> {

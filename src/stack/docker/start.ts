@@ -6,7 +6,7 @@ import type { Secrets, ServiceSpec } from '../../core/spec.ts';
 import { planStack, type PlannedInstance, type StackPlan, type StackRequest } from '../plan.ts';
 import { environmentSecrets, generateSecrets, readEnvironmentSecrets, withBackupSecrets } from '../secrets.ts';
 import { PGBACKREST } from '../../../services/pgbackrest/spec.ts';
-import { configHash, createOptions, filesArchive, imageOf, instanceFiles } from './container.ts';
+import { configHash, createOptions, putFiles, imageOf, instanceFiles } from './container.ts';
 import { StackInstance } from './instance.ts';
 import { containerName, ingressNetwork, placementLabels, projectFilter, serviceNetwork, volumeName, type Placement } from './placement.ts';
 import { RunningStack } from './stack.ts';
@@ -134,7 +134,7 @@ async function ensureInstance(handle: StackInstance, inst: PlannedInstance, plan
   }
   for (const v of inst.spec.volumes ?? []) await ensureVolume(volumeName(placement, inst.name, v.name), placement, inst.spec.name, v.sizeMiB?.(inst.ctx), v.tmpfsOwner);
   const container = await docker().createContainer({ ...options, Labels: { ...options.Labels, [LABEL.configHash]: hash } });
-  if (files.length) await container.putArchive(await filesArchive(files), { path: '/' });
+  await putFiles(container, files);
   if (inst.spec.ports.some((p) => p.publish)) await docker().getNetwork(ingressNetwork(placement)).connect({ Container: container.id });
   await container.start();
   return state.health === 'missing' ? 'starting' : 'recreating (image or configuration changed, or not healthy)';

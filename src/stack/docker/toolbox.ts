@@ -2,7 +2,7 @@ import { runLabels } from '../../core/docker/labels.ts';
 import { docker } from '../../core/docker/engine.ts';
 import { execIn } from '../../core/docker/exec.ts';
 import type { ExecResult, FileSpec } from '../../core/spec.ts';
-import { filesArchive } from './container.ts';
+import { putFiles } from './container.ts';
 
 /** A one-off container of an image with its tools idle (`sleep`): files copied in, commands run with exec. */
 export interface Toolbox {
@@ -18,7 +18,7 @@ export interface Toolbox {
 export async function startToolbox(image: string, files: FileSpec[], maxSeconds = 600): Promise<Toolbox> {
   const container = await docker().createContainer({ Image: image, Entrypoint: ['sleep'], Cmd: [String(maxSeconds)], Labels: runLabels(), User: 'root' });
   try {
-    if (files.length) await container.putArchive(await filesArchive(files), { path: '/' });
+    await putFiles(container, files);
     await container.start();
   } catch (error) {
     await container.remove({ force: true }).catch(() => undefined);

@@ -14,7 +14,8 @@ import { describeWithDocker } from '../../../src/testing/integration.ts';
 import { record } from '../../../src/testing/record.ts';
 
 const FILE = join(COMPOSE_DIR, composeFileName('production'));
-const COMPOSE_PROJECT = { label: 'com.docker.compose.project', value: DEFAULT_PROJECT };
+/** Compose's own label on everything of the project (the file's containers carry no refstack labels). */
+const PROJECT_FILTERS = { label: [`com.docker.compose.project=${DEFAULT_PROJECT}`] };
 
 /** `docker compose` exactly as a user runs it, bounded. */
 function compose(args: string[], envFile: string, timeoutMs: number): Promise<{ code: number; out: string; err: string; seconds: number }> {
@@ -27,7 +28,7 @@ function compose(args: string[], envFile: string, timeoutMs: number): Promise<{ 
 }
 
 async function composeResources() {
-  const filters = { label: [`${COMPOSE_PROJECT.label}=${COMPOSE_PROJECT.value}`] };
+  const filters = PROJECT_FILTERS;
   const [containers, networks, volumes] = await Promise.all([docker().listContainers({ all: true, filters }), docker().listNetworks({ filters }), docker().listVolumes({ filters })]);
   return { containers: containers.length, networks: networks.length, volumes: (volumes.Volumes ?? []).length };
 }
@@ -78,8 +79,7 @@ describeWithDocker('compose/compose.yaml runs under Docker Compose: every servic
     const stop = await compose(['stop'], envFile, 240_000);
     record({ id: 'compose.stop_seconds', value: stop.seconds, unit: 's', note: 'docker compose stop of the production profile: dependents first, the pgBackRest repository host after the Postgres members' });
     expect(stop.code, `docker compose stop failed:\n${failure(stop.err)}`).toBe(0);
-    const filters = { label: [`${COMPOSE_PROJECT.label}=${COMPOSE_PROJECT.value}`] };
-    const stopped = await Promise.all((await docker().listContainers({ all: true, filters })).map((c) => docker().getContainer(c.Id).inspect()));
+    const stopped = await Promise.all((await docker().listContainers({ all: true, filters: PROJECT_FILTERS })).map((c) => docker().getContainer(c.Id).inspect()));
     // 137 = 128 + SIGKILL: the process outlived its grace period (a Postgres member's shutdown hung, a PID 1 ignoring SIGTERM).
     const killed = stopped.filter((c) => c.State.ExitCode === 137).map((c) => c.Name.replace(/^\//, ''));
     const figure = record({ id: 'compose.killed_on_stop', value: killed.length, unit: 'containers', target: { op: '==', value: 0 }, note: killed.length ? `killed: ${killed.join(', ')}` : `${stopped.length} containers stopped by their stop signal` });
