@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { sleep } from '../poll.ts';
 import { docker } from './engine.ts';
 import { LABEL } from './labels.ts';
 
@@ -19,7 +20,7 @@ export async function removeByLabels(labelFilters: string[], keep?: { volumes?: 
     containers.map((c) => d.getContainer(c.Id).remove({ force: true, v: !keep?.volumes }).catch(ignoreGone)),
   );
   const networks = await d.listNetworks({ filters });
-  for (const n of networks) await d.getNetwork(n.Id).remove().catch(ignoreGone);
+  for (const n of networks) await removeNetwork(n.Id, n.Name);
   let volumes = 0;
   if (!keep?.volumes) {
     const found = (await d.listVolumes({ filters })).Volumes ?? [];
@@ -87,6 +88,38 @@ export function processAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Removes a network. The engine may refuse with "has active endpoints" just after the last container left
+ * it (its endpoint is released asynchronously) or for an endpoint a removed container never released
+ * (moby#17217); what the network still lists is force-disconnected and the removal retried for up to
+ * `withinMs`. Throws with the way out when the engine still refuses.
+ */
+export async function removeNetwork(id: string, name = id, withinMs = 30_000): Promise<void> {
+  const network = docker().getNetwork(id);
+  const deadline = Date.now() + withinMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await network.remove();
+      return;
+    } catch (error) {
+      if (isGone(error)) return;
+      if (!/active endpoints/i.test(String((error as Error).message)) || Date.now() > deadline) {
+        throw new Error(`could not remove network ${name} after ${attempt} attempts: ${(error as Error).message} (a stale endpoint the engine keeps is cleared by "docker network disconnect -f ${name} <endpoint>" or by restarting the Docker engine)`);
+      }
+    }
+    const info = (await network.inspect().catch(() => undefined)) as { Containers?: Record<string, { Name?: string }> } | undefined;
+    for (const [key, endpoint] of Object.entries(info?.Containers ?? {})) {
+      await network.disconnect({ Container: endpoint.Name || key, Force: true }).catch(() => undefined);
+    }
+    await sleep(Math.min(1_000 * attempt, 5_000));
+  }
+}
+
+function isGone(error: unknown): boolean {
+  const status = (error as { statusCode?: number }).statusCode;
+  return status === 404 || status === 409;
 }
 
 function ignoreGone(error: unknown): void {

@@ -1,3 +1,4 @@
+import { removeNetwork } from './cleanup.ts';
 import { docker } from './engine.ts';
 import { currentRunId, runLabels, type Owner } from './labels.ts';
 
@@ -18,7 +19,7 @@ export async function createNetwork(purpose: string, owner: Owner = 'test'): Pro
   return {
     name,
     async remove() {
-      await network.remove().catch(() => undefined);
+      await removeNetwork(network.id, name);
     },
   };
 }

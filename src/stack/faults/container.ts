@@ -1,4 +1,5 @@
 import { docker } from '../../core/docker/engine.ts';
+import { removeNetwork } from '../../core/docker/cleanup.ts';
 import { LABEL } from '../../core/docker/labels.ts';
 import type { StackInstance } from '../docker/instance.ts';
 import { containerName, placementLabels, serviceNetwork } from '../docker/placement.ts';
@@ -71,7 +72,7 @@ export const partition: FaultVerb = {
       for (const t of moved) {
         await zone.disconnect({ Container: containerName(stack.placement, t.name), Force: true }).catch(() => undefined);
       }
-      await zone.remove().catch(() => undefined);
+      await removeNetwork(zone.id, name);
     };
     try {
       for (const t of targets) {
