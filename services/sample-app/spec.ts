@@ -26,7 +26,7 @@ function appEnv(ctx: SpecContext): Record<string, string> {
     DATABASE_READ_URL: db('read'),
     REDIS_SENTINELS: ctx.addresses(sentinel.name, 'sentinel').join(','),
     REDIS_MASTER_NAME: MASTER_NAME,
-    AMQP_URL: `amqp://${s.rabbitmqUser}:${s.rabbitmqPassword}@${routedAddress(ctx, 'rabbitmq', ctx.address(rabbitmq.name, 'amqp'))}`,
+    AMQP_URL: amqpUrls(ctx).join(','),
     API_CLIENTS: s.apiKeys.map((c) => [c.name, c.key, ...(c.ratePerSecond ? [String(c.ratePerSecond)] : [])].join(':')).join(','),
     ...promiseEnv(ctx.profile),
     LOG_LEVEL: ctx.option('sample-app.log-level') ?? 'info',
@@ -38,6 +38,17 @@ function appEnv(ctx: SpecContext): Record<string, string> {
     ...(ctx.has('elasticsearch') ? { ELASTICSEARCH_URL: `http://${ctx.address('elasticsearch', 'http')}` } : {}),
     ...optionEnv(ctx),
   };
+}
+
+/**
+ * One URL per RabbitMQ node, so the API and the worker reconnect to another node when theirs is lost; a stack
+ * that routes the broker through Toxiproxy gets the one proxy (in front of the `rabbitmq` name, every node).
+ */
+function amqpUrls(ctx: SpecContext): string[] {
+  const s = ctx.secrets;
+  const routed = routedAddress(ctx, 'rabbitmq', '');
+  const addresses = routed ? [routed] : ctx.addresses(rabbitmq.name, 'amqp');
+  return addresses.map((a) => `amqp://${s.rabbitmqUser}:${s.rabbitmqPassword}@${a}`);
 }
 
 /** Stack option `sample-app.env=NAME=value,NAME=value`: further environment for the API and worker (e.g. SHUTDOWN_DELAY_MS). */

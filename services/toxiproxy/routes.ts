@@ -15,8 +15,16 @@ export const ROUTES_OPTION = 'toxiproxy.routes';
 export const ROUTES = {
   'postgres-write': { listen: 15432, service: 'haproxy', port: 'write' },
   'postgres-read': { listen: 15433, service: 'haproxy', port: 'read' },
-  rabbitmq: { listen: 15672, service: 'rabbitmq', port: 'amqp' },
-} as const;
+  // To the name every broker node answers to: Docker's DNS hands out the running nodes.
+  rabbitmq: { listen: 15672, service: 'rabbitmq', port: 'amqp', host: 'rabbitmq' },
+} as const satisfies Record<string, { listen: number; service: string; port: string; host?: string }>;
+
+/** The upstream a route's proxy dials: the service's shared name where it has one, else its first instance. */
+export function routeUpstream(ctx: SpecContext, route: RouteName): string {
+  const r: { service: string; port: string; host?: string } = ROUTES[route];
+  const first = ctx.address(r.service, r.port);
+  return r.host ? `${r.host}:${first.slice(first.lastIndexOf(':') + 1)}` : first;
+}
 
 export type RouteName = keyof typeof ROUTES;
 export const ROUTE_NAMES = Object.keys(ROUTES) as RouteName[];

@@ -1,5 +1,5 @@
 import { httpProbe, type ServiceSpec, type SpecContext } from '../../src/core/spec.ts';
-import { ROUTES, ROUTES_OPTION, ROUTE_NAMES, TOXIPROXY, TOXIPROXY_API_PORT, routesOf } from './routes.ts';
+import { ROUTES, ROUTES_OPTION, ROUTE_NAMES, TOXIPROXY, TOXIPROXY_API_PORT, routeUpstream, routesOf } from './routes.ts';
 
 export const CONFIG_PATH = '/etc/toxiproxy/proxies.json';
 
@@ -7,7 +7,7 @@ export const CONFIG_PATH = '/etc/toxiproxy/proxies.json';
 function proxies(ctx: SpecContext): Array<{ name: string; listen: string; upstream: string; enabled: boolean }> {
   return routesOf(ctx.option(ROUTES_OPTION))
     .filter((r) => ctx.has(ROUTES[r].service))
-    .map((r) => ({ name: r, listen: `0.0.0.0:${ROUTES[r].listen}`, upstream: ctx.address(ROUTES[r].service, ROUTES[r].port), enabled: true }));
+    .map((r) => ({ name: r, listen: `0.0.0.0:${ROUTES[r].listen}`, upstream: routeUpstream(ctx, r), enabled: true }));
 }
 
 /**

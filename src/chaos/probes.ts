@@ -151,8 +151,9 @@ export const PROBES: readonly Probe[] = [
     services: ['rabbitmq'],
     tolerance: 'required',
     async read(stack) {
-      const text = await (await fetch(await stack.first('rabbitmq').url('metrics', '/metrics/per-object'), { signal: AbortSignal.timeout(5_000) })).text();
-      const depths = [...text.matchAll(/^rabbitmq_queue_messages_ready\{[^}]*queue="([^"]+)"[^}]*\}\s+([\d.e+]+)/gm)].map((m) => ({ queue: m[1]!, ready: Number(m[2]) }));
+      // Each node reports the queues it leads (a quorum queue's leader, a classic queue's home): read them all.
+      const texts = await Promise.all(stack.instances('rabbitmq').map(async (n) => (await fetch(await n.url('metrics', '/metrics/per-object'), { signal: AbortSignal.timeout(5_000) })).text()));
+      const depths = texts.flatMap((text) => [...text.matchAll(/^rabbitmq_queue_messages_ready\{[^}]*queue="([^"]+)"[^}]*\}\s+([\d.e+]+)/gm)].map((m) => ({ queue: m[1]!, ready: Number(m[2]) })));
       const worst = depths.reduce((a, b) => (b.ready > a.ready ? b : a), { queue: 'none', ready: 0 });
       return { value: worst.ready, unit: 'messages', detail: `${depths.length} queues; fullest ${worst.queue}` };
     },

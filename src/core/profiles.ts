@@ -57,6 +57,14 @@ export interface SentinelTiming {
   minReplicasMaxLagSeconds: number;
 }
 
+export interface BrokerTiming {
+  /**
+   * Erlang's net_ticktime: a RabbitMQ node unreachable for 0.75–1.25 times this is declared down by its
+   * peers, which starts pause_minority on a cut-off node (RabbitMQ's "Net Tick Time" guide; Erlang default 60).
+   */
+  netTicktimeSeconds: number;
+}
+
 export type Severity = 'high' | 'medium' | 'low';
 
 /** Monitoring timings; alert thresholds never differ between profiles (they live in targets.ts). */
@@ -83,6 +91,7 @@ export interface Profile {
   proxy: ProxyTiming;
   backup: BackupTiming;
   sentinel: SentinelTiming;
+  broker: BrokerTiming;
   monitoring: MonitoringTiming;
   /** Docker health-check interval of every service (the harness polls faster while starting one). */
   healthcheckIntervalSeconds: number;
@@ -107,6 +116,7 @@ const production: Profile = {
   proxy: { interMs: 3000, fastInterMs: 3000, downInterMs: 3000, fall: 3, rise: 2, checkTimeoutMs: 2000 },
   backup: { archiveTimeoutSeconds: 60, intervalSeconds: 3_600, fullEverySeconds: 86_400 },
   sentinel: { downAfterMs: 5_000, failoverTimeoutMs: 10_000, quorum: 2, minReplicasMaxLagSeconds: 10 },
+  broker: { netTicktimeSeconds: 60 },
   monitoring: {
     name: 'production',
     scrapeInterval: '15s',
@@ -128,6 +138,7 @@ const test: Profile = {
   proxy: { interMs: 1000, fastInterMs: 500, downInterMs: 500, fall: 2, rise: 1, checkTimeoutMs: 1000 },
   backup: { archiveTimeoutSeconds: 10, intervalSeconds: 1_800, fullEverySeconds: 7_200 },
   sentinel: { downAfterMs: 3_000, failoverTimeoutMs: 10_000, quorum: 2, minReplicasMaxLagSeconds: 5 },
+  broker: { netTicktimeSeconds: 10 },
   monitoring: {
     name: 'test',
     scrapeInterval: '1s',

@@ -74,6 +74,8 @@ export const targets = {
     drillFailedReads: eq(0),
     /** Orders accepted while the worker was stopped that were not processed once it was back. */
     unprocessedOrders: eq(0),
+    /** Messages the broker confirmed to a publisher that no consumer ever received (a RabbitMQ node lost). */
+    lostConfirmedMessages: eq(0),
   },
   /** load/ k6 scripts (issue 7); their latency and error thresholds are `latency` above. */
   load: {

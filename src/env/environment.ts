@@ -109,7 +109,8 @@ export async function connectionVariables(stack: RunningStack): Promise<Record<s
     vars.DATABASE_WRITE_URL = pg(await proxy.hostPort('write'));
     vars.DATABASE_READ_URL = pg(await proxy.hostPort('read'));
   }
-  if (stack.has('rabbitmq')) vars.AMQP_URL = `amqp://${s.rabbitmqUser}:${s.rabbitmqPassword}@127.0.0.1:${await stack.first('rabbitmq').hostPort('amqp')}`;
+  // One URL per node, comma-separated: what the sample app's AMQP_URL takes (it moves to the next when one fails).
+  if (stack.has('rabbitmq')) vars.AMQP_URL = (await Promise.all(stack.instances('rabbitmq').map(async (n) => `amqp://${s.rabbitmqUser}:${s.rabbitmqPassword}@127.0.0.1:${await n.hostPort('amqp')}`))).join(',');
   if (stack.has(sentinel.name)) vars.REDIS_SENTINELS = (await Promise.all(stack.instances(sentinel.name).map(async (i) => `127.0.0.1:${await i.hostPort('sentinel')}`))).join(',');
   if (stack.has('nginx')) vars.BASE_URL = await stack.first('nginx').url('http');
   if (s.apiKeys.length) vars.API_KEYS = s.apiKeys.map((c) => c.key).join(',');

@@ -1,4 +1,5 @@
 import { pitrAcrossFailover, repositoryHostLoss } from './backup.ts';
+import { brokerNodeLoss } from './broker.ts';
 import { redisMasterKill } from './cache.ts';
 import { clusterRestore } from './disaster-recovery.ts';
 import { asyncFailover, crashPostgres, isolatePrimary, killPrimary, repeatedFailover, stopPrimary, switchover } from './postgres.ts';
@@ -28,6 +29,7 @@ export const SCENARIOS: readonly Scenario[] = [
   redisMasterIsolated,
   sentinelRestart,
   workerStop,
+  brokerNodeLoss,
 ];
 
 /** What `refstack drill --all` runs, in this order: each leaves the environment as it found it. */

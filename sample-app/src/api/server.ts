@@ -62,7 +62,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   // The relay is created first so that the connection can wake it; it is started once the app is listening.
   let relay: OutboxRelay | undefined;
   const amqp = new AmqpConnection({
-    url: config.amqpUrl,
+    urls: config.amqpUrls,
     log,
     name: 'sample-api',
     reconnectCapMs: b.queue.reconnectCapMs,

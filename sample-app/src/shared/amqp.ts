@@ -44,7 +44,8 @@ export async function declareTopology(channel: ConfirmChannel, retryDelaysMs: nu
 }
 
 export interface AmqpOptions {
-  url: string;
+  /** One URL per broker node: each (re)connect starts with the node after the one last used. */
+  urls: readonly string[];
   log: Logger;
   /** Called with a fresh confirm channel after each successful (re)connect. */
   onChannel: (channel: ConfirmChannel) => Promise<void>;
@@ -66,8 +67,20 @@ export class AmqpConnection {
   private attempt = 0;
   private connecting: Promise<void> | undefined;
   private blocked_ = false;
+  /** Index of the next URL to try: starts at a random node so that processes spread over the cluster. */
+  private next: number;
 
-  constructor(private readonly o: AmqpOptions) {}
+  constructor(private readonly o: AmqpOptions) {
+    if (o.urls.length === 0) throw new Error(`${o.name}: no AMQP URL to connect to`);
+    this.next = Math.floor(Math.random() * o.urls.length);
+  }
+
+  /** The node this connection is on (host:port), or undefined while it reconnects. */
+  get node(): string | undefined {
+    return this.model ? this.node_ : undefined;
+  }
+
+  private node_: string | undefined;
 
   /** True between connection.blocked and connection.unblocked: publishes are not read by the broker. */
   get blocked(): boolean {
@@ -110,7 +123,9 @@ export class AmqpConnection {
   }
 
   private async connectOnce(): Promise<void> {
-    const model = await amqp.connect(this.o.url, { timeout: 5_000, clientProperties: { connection_name: this.o.name } });
+    const url = this.o.urls[this.next % this.o.urls.length]!;
+    this.next += 1;
+    const model = await amqp.connect(url, { timeout: 5_000, clientProperties: { connection_name: this.o.name } });
     const lost = (error?: Error) => {
       if (this.model !== model) return;
       this.model = undefined;
@@ -135,7 +150,8 @@ export class AmqpConnection {
       await this.o.onChannel(channel);
       this.model = model;
       this.channel_ = channel;
-      this.o.log.info(`${this.o.name}: amqp connected`);
+      this.node_ = new URL(url).host;
+      this.o.log.info({ node: this.node_ }, `${this.o.name}: amqp connected`);
     } catch (error) {
       await model.close().catch(() => undefined);
       throw error;

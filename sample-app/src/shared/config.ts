@@ -26,7 +26,8 @@ export interface Config {
   databaseReadUrl: string;
   dbPoolSize: number;
   redis: RedisConfig;
-  amqpUrl: string;
+  /** AMQP_URL: one URL per broker node, comma-separated; a (re)connect tries them in turn. */
+  amqpUrls: string[];
   elasticsearchUrl?: string;
   /** The search tier (OpenSearch or Elasticsearch) GET /v1/search/logs reads: SEARCH_URL. */
   searchUrl?: string;
@@ -77,7 +78,7 @@ export function loadConfig(role: Config['role'], env: Env = process.env): Config
 
   const databaseWriteUrl = url('DATABASE_WRITE_URL', ['postgres:', 'postgresql:'], required('DATABASE_WRITE_URL'));
   const databaseReadUrl = url('DATABASE_READ_URL', ['postgres:', 'postgresql:'], env.DATABASE_READ_URL || databaseWriteUrl);
-  const amqpUrl = url('AMQP_URL', ['amqp:', 'amqps:'], required('AMQP_URL'));
+  const amqpUrls = required('AMQP_URL').split(',').map((u) => u.trim()).filter(Boolean).map((u) => url('AMQP_URL', ['amqp:', 'amqps:'], u));
   const redis = parseRedis(env, problems);
   const clients = role === 'api' ? parseClients(env.API_CLIENTS ?? '', problems) : [];
   const logFormat = env.LOG_FORMAT ?? 'json';
@@ -94,7 +95,7 @@ export function loadConfig(role: Config['role'], env: Env = process.env): Config
     databaseReadUrl,
     dbPoolSize: int('DB_POOL_SIZE', 10, 1, 200),
     redis,
-    amqpUrl,
+    amqpUrls,
     ...(elasticsearchUrl ? { elasticsearchUrl } : {}),
     ...(searchUrl ? { searchUrl } : {}),
     clients,

@@ -90,7 +90,7 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   };
 
   const amqp = new AmqpConnection({
-    url: config.amqpUrl,
+    urls: config.amqpUrls,
     log,
     name: 'sample-worker',
     reconnectCapMs: b.queue.reconnectCapMs,

@@ -26,6 +26,12 @@ describe('sample-app configuration', () => {
     expect(config.elasticsearchUrl, 'Elasticsearch is optional and off by default').toBeUndefined();
   });
 
+  it('takes one AMQP URL per broker node, comma-separated, and refuses a bad one by name', () => {
+    expect(loadConfig('api', base).amqpUrls).toEqual([base.AMQP_URL]);
+    expect(loadConfig('api', { ...base, AMQP_URL: 'amqp://u:p@rabbitmq-1:5672, amqp://u:p@rabbitmq-2:5672' }).amqpUrls).toEqual(['amqp://u:p@rabbitmq-1:5672', 'amqp://u:p@rabbitmq-2:5672']);
+    expect(() => loadConfig('api', { ...base, AMQP_URL: 'amqp://u:p@rabbitmq-1:5672,http://rabbitmq-2' })).toThrow(/AMQP_URL must use amqp: or amqps:, got http:/);
+  });
+
   it('parses Redis Sentinel addresses', () => {
     const { REDIS_URL: _, ...rest } = base;
     const config = loadConfig('api', { ...rest, REDIS_SENTINELS: 'sentinel-a:26379, other:26380', REDIS_MASTER_NAME: 'cache' });

@@ -44,7 +44,7 @@ const HOPS: readonly Hop[] = [
 const LOCK_HOLD_MS = 1_500;
 
 describeWithDocker('tracing: one order\'s trace across nginx, the API, Postgres, Redis, RabbitMQ and the worker', () => {
-  const stack = useStack({ services: ['nginx', 'sample-worker', 'jaeger'], replicas: { postgres: 2, 'sample-api': 1 } });
+  const stack = useStack({ services: ['nginx', 'sample-worker', 'jaeger'], replicas: { postgres: 2, 'sample-api': 1, rabbitmq: 1 } });
 
   const api = async (path: string, init: RequestInit & { headers?: Record<string, string> } = {}) =>
     fetch(`${await stack().first('nginx').url('http')}${path}`, { ...init, headers: { 'X-API-Key': stack().apiKey(), 'content-type': 'application/json', ...(init.headers ?? {}) }, signal: AbortSignal.timeout(15_000) });

@@ -23,7 +23,7 @@ const VISIBLE_WITHIN_S = targets.logs.searchVisibleSeconds.value;
 
 describeWithDocker('logs: every service\'s lines in the search tier, none lost, the API unaffected by its outages', () => {
   // Two Postgres members and one API instance: the log tier is what is measured, on a shared 2-core machine.
-  const stack = useStack({ services: ['nginx', 'opensearch', 'log-shipper'], replicas: { postgres: 2, 'sample-api': 1 } });
+  const stack = useStack({ services: ['nginx', 'opensearch', 'log-shipper'], replicas: { postgres: 2, 'sample-api': 1, rabbitmq: 1 } });
 
   const searchUrl = () => stack().first('opensearch').url('http');
   const search = async (index: string, body: object) => {

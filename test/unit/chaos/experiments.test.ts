@@ -47,7 +47,7 @@ describe('chaos experiments (chaos/experiments/*.yaml)', () => {
   it('the issue\'s experiments are there, and the drills of `refstack drill` are experiments', () => {
     const names = experiments.map((e) => e.name);
     for (const n of ['kill-primary', 'etcd-quorum-loss', 'zone-outage', 'slow-database', 'replica-lag-storm', 'api-instance-kill', 'disk-full-wal', 'broker-alarm', 'clock-skew-replica', 'cache-partition']) expect(names).toContain(n);
-    expect(experiments.filter((e) => e.drill).map((e) => e.name).sort()).toEqual(['cluster-restore', 'crash-postgres', 'isolate-primary', 'kill-primary', 'pitr-across-failover', 'redis-master-isolated', 'redis-master-kill', 'replicas-lost', 'repository-host-loss', 'sentinel-restart', 'stop-primary', 'switchover', 'worker-stop']);
+    expect(experiments.filter((e) => e.drill).map((e) => e.name).sort()).toEqual(['cluster-restore', 'crash-postgres', 'isolate-primary', 'kill-primary', 'pitr-across-failover', 'rabbitmq-node-loss', 'redis-master-isolated', 'redis-master-kill', 'replicas-lost', 'repository-host-loss', 'sentinel-restart', 'stop-primary', 'switchover', 'worker-stop']);
     expect(experiments.filter((e) => e.everyRun).length).toBe(4);
   });
 

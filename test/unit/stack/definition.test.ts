@@ -11,9 +11,9 @@ import { generateSecrets } from '../../../src/stack/secrets.ts';
 const plan = (request: Parameters<typeof planStack>[0]) => planStack(request, generateSecrets());
 
 describe('the one stack', () => {
-  it("has the plan's architecture: etcd ×3, Patroni ×3, HAProxy, Redis ×3 + Sentinel ×3, RabbitMQ, API ×2 behind nginx, worker, monitoring", () => {
+  it("has the plan's architecture: etcd ×3, Patroni ×3, HAProxy, Redis ×3 + Sentinel ×3, RabbitMQ ×3, API ×2 behind nginx, worker, monitoring", () => {
     const instances = plan({ profile: 'production', services: STACK.map((s) => s.name) }).instances.map((i) => i.name);
-    for (const n of ['etcd1', 'etcd2', 'etcd3', 'pg1', 'pg2', 'pg3', 'haproxy', 'redis1', 'redis2', 'redis3', 'redis-sentinel-1', 'redis-sentinel-2', 'redis-sentinel-3', 'rabbitmq', 'sample-api-1', 'sample-api-2', 'nginx', 'sample-worker', 'prometheus', 'alertmanager', 'alert-receiver', 'pg1-exporter', 'redis1-exporter', 'node-exporter', 'container-node', 'grafana', 'elasticsearch']) {
+    for (const n of ['etcd1', 'etcd2', 'etcd3', 'pg1', 'pg2', 'pg3', 'haproxy', 'redis1', 'redis2', 'redis3', 'redis-sentinel-1', 'redis-sentinel-2', 'redis-sentinel-3', 'rabbitmq-1', 'rabbitmq-2', 'rabbitmq-3', 'sample-api-1', 'sample-api-2', 'nginx', 'sample-worker', 'prometheus', 'alertmanager', 'alert-receiver', 'pg1-exporter', 'redis1-exporter', 'node-exporter', 'container-node', 'grafana', 'elasticsearch']) {
       expect(instances).toContain(n);
     }
   });
