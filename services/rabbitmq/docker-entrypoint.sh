@@ -21,7 +21,9 @@ cluster_conf() {
 }
 
 wait_for_seed() {
-  [ -n "${RABBITMQ_CLUSTER_NODES:-}" ] && [ ! -d /var/lib/rabbitmq/mnesia ] || return 0
+  # The node's own database directory: Debian's package ships an empty /var/lib/rabbitmq/mnesia, copied into
+  # every new volume, so only rabbit@<hostname> tells a node that has booted before.
+  [ -n "${RABBITMQ_CLUSTER_NODES:-}" ] && [ ! -d "/var/lib/rabbitmq/mnesia/rabbit@$(hostname)" ] || return 0
   local seed="${RABBITMQ_CLUSTER_NODES%%,*}"
   seed="${seed#*@}"
   [ "$seed" != "$(hostname)" ] || return 0
@@ -72,6 +74,8 @@ watchdog() {
 }
 
 if [ "${1:-}" = rabbitmq-server ]; then
+  # Until the broker runs, a stop request ends the container at once (PID 1 ignores SIGTERM without a trap).
+  trap 'exit 143' TERM INT
   cookie_file=/var/lib/rabbitmq/.erlang.cookie
   if [ -n "${RABBITMQ_ERLANG_COOKIE:-}" ]; then
     printf '%s' "$RABBITMQ_ERLANG_COOKIE" > "$cookie_file"
@@ -98,12 +102,15 @@ if [ "${1:-}" = rabbitmq-server ]; then
   [ -n "${RABBITMQ_CLUSTER_NODES:-}" ] || exec "${run[@]}"
   "${run[@]}" &
   server=$!
-  trap 'kill -TERM "$server" 2>/dev/null' TERM INT
+  stopping=0
+  trap 'stopping=1; kill -TERM "$server" 2>/dev/null' TERM INT
   watchdog "$server" &
-  status=0
-  wait "$server" || status=$?
-  # A trapped signal interrupts wait (status > 128): wait for the broker's own exit.
-  while kill -0 "$server" 2>/dev/null; do wait "$server" || status=$?; done
-  exit "$status"
+  # A trapped signal interrupts wait: wait again until the broker itself has exited.
+  while kill -0 "$server" 2>/dev/null; do wait "$server" || true; done
+  # Debian's rabbitmq-server script exits 0 whatever the VM did: a broker that ends without being asked to
+  # (crashed, or killed by the watchdog) exits non-zero here, for the restart policy.
+  if [ "$stopping" = 1 ]; then exit 0; fi
+  echo "the broker exited without a stop request: exiting 1 for the restart policy" >&2
+  exit 1
 fi
 exec "$@"

@@ -111,9 +111,11 @@ class Roving {
     this.index = start;
   }
 
-  async connect(deadline: number, why: string): Promise<ChannelModel> {
+  /** The next node that accepts a connection; throws once `keepGoing` says stop or `deadline` passed. */
+  async connect(deadline: number, why: string, keepGoing: () => boolean): Promise<ChannelModel> {
     await this.drop();
     for (;;) {
+      if (!keepGoing()) throw new Error('stopped');
       const url = this.urls[this.index++ % this.urls.length]!;
       try {
         const model = await amqp.connect(`${url}?heartbeat=${this.heartbeatSeconds}`, { timeout: 3_000 });
@@ -136,13 +138,15 @@ class Roving {
   }
 }
 
+class Nacked extends Error {}
+
 function confirmOne(channel: ConfirmChannel, queue: string, n: number, timeoutMs: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`message ${n} not confirmed within ${timeoutMs} ms`)), timeoutMs);
     try {
       channel.sendToQueue(queue, Buffer.from(String(n)), { persistent: true, messageId: String(n) }, (error) => {
         clearTimeout(timer);
-        if (error) reject(new Error(`message ${n} nacked`));
+        if (error) reject(new Nacked(`message ${n} nacked`));
         else resolve();
       });
     } catch (error) {
@@ -175,7 +179,7 @@ export function startTraffic(o: TrafficOptions): Traffic {
       const sentAt = performance.now();
       try {
         if (!channel) {
-          const model = await publisher.connect(endAt, why);
+          const model = await publisher.connect(endAt, why, () => publishing);
           channel = await model.createConfirmChannel();
           channel.on('error', () => undefined);
           const lostChannel = channel;
@@ -192,7 +196,12 @@ export function startTraffic(o: TrafficOptions): Traffic {
         highestConfirmed = n;
         n++;
       } catch (error) {
-        // Not confirmed: the same number goes again through another node.
+        if (error instanceof Nacked && channel) {
+          // The queue refused it (no leader yet): the same number again, on the same node, a moment later.
+          await sleep(200);
+          continue;
+        }
+        // Not confirmed in time, or the channel is gone: the same number goes again through another node.
         why = channel ? (error as Error).message : `channel closed: ${(error as Error).message}`;
         channel = undefined;
         continue;
@@ -207,7 +216,7 @@ export function startTraffic(o: TrafficOptions): Traffic {
     while (consuming && performance.now() < endAt) {
       let channel: Channel | undefined;
       try {
-        const model = await consumer.connect(endAt, why);
+        const model = await consumer.connect(endAt, why, () => consuming);
         channel = await model.createChannel();
         channel.on('error', () => undefined);
         await channel.prefetch(100);

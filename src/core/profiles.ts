@@ -191,12 +191,14 @@ const REDIS_ACK_AND_CRON_SECONDS = 3;
  * Allowances for work no timing setting bounds, in seconds: promoting a standby (or demoting the
  * leader and promoting its successor) and restarting a crashed Postgres through crash recovery.
  * Measured here at 1–2 s each on a loaded 2-core machine; the allowance keeps a margin above that.
- * A RabbitMQ node restarting (Erlang VM boot, quorum queue recovery) took 10–28 s here. A frozen
+ * A RabbitMQ node restarting (Erlang VM boot, quorum queue recovery) took 10–28 s here. A quorum queue whose
+ * leader's node was declared down published again 0.4–4.5 s later (a Raft election, the client's confirm timeout
+ * of 3 s and its move to another node); 8 s keeps a margin. A frozen
  * (paused) member thawed answers Patroni's health check again at once; the allowance covers a loaded host.
  * Three Sentinels promoted a replica 1.3–2.3 s after down-after here (killed or cut-off master: the quorum is
  * asked every second, then the election, the promotion and its sighting in INFO); 4 s keeps a margin.
  */
-export const ALLOWANCE = { promoteSeconds: 3, crashRestartSeconds: 5, sentinelElectionSeconds: 4, alertDeliverySeconds: 3, brokerRecoverySeconds: 30, thawSeconds: 2 } as const;
+export const ALLOWANCE = { promoteSeconds: 3, crashRestartSeconds: 5, sentinelElectionSeconds: 4, alertDeliverySeconds: 3, brokerRecoverySeconds: 30, brokerElectionSeconds: 8, thawSeconds: 2 } as const;
 
 /** What a profile promises, each figure derived from its timings (formulas on the fields). */
 export interface Promises {
@@ -222,6 +224,11 @@ export interface Promises {
   archiveRpoSeconds: number;
   /** RabbitMQ back after a node restart: the broker's boot and queue recovery (an allowance; no timing bounds it). */
   queueRecoverySeconds: number;
+  /**
+   * The longest confirmed publishing may pause when the node leading a quorum queue is lost: its peers declare
+   * it down after at most 1.25 × net_ticktime (Erlang's tick), then the election and the client's move.
+   */
+  queueNodeLossSeconds: number;
   /** No replica answering: HAProxy marks the last one down ({@link haproxyDownSeconds}), then new reads go to the leader. */
   readFallbackSeconds: number;
   /** A replica back: it answers its health check again (thaw allowance) and HAProxy marks it up ({@link haproxyUpSeconds}). */
@@ -255,6 +262,7 @@ export function promises(p: Profile): Promises {
     alertDetectionSeconds: { high: detection('high'), medium: detection('medium'), low: detection('low') },
     archiveRpoSeconds: p.backup.archiveTimeoutSeconds,
     queueRecoverySeconds: ALLOWANCE.brokerRecoverySeconds,
+    queueNodeLossSeconds: round(1.25 * p.broker.netTicktimeSeconds + ALLOWANCE.brokerElectionSeconds),
     readFallbackSeconds: round(haproxyDownSeconds(p.proxy)),
     readReturnSeconds: round(ALLOWANCE.thawSeconds + proxyUp),
   };

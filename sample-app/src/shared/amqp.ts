@@ -43,6 +43,19 @@ export async function declareTopology(channel: ConfirmChannel, retryDelaysMs: nu
   }
 }
 
+/**
+ * AMQP heartbeat (seconds) unless the URL sets one: a frozen or cut-off node is given up after two missed
+ * heartbeats (~10 s), not the broker's default 60 s (~2 min), so the connection moves to another node in
+ * time. RabbitMQ's guide advises 5–20 s; lower values risk false positives on a loaded host.
+ */
+export const HEARTBEAT_SECONDS = 5;
+
+export function withHeartbeat(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(HEARTBEAT_SECONDS));
+  return parsed.toString();
+}
+
 export interface AmqpOptions {
   /** One URL per broker node: each (re)connect starts with the node after the one last used. */
   urls: readonly string[];
@@ -125,7 +138,7 @@ export class AmqpConnection {
   private async connectOnce(): Promise<void> {
     const url = this.o.urls[this.next % this.o.urls.length]!;
     this.next += 1;
-    const model = await amqp.connect(url, { timeout: 5_000, clientProperties: { connection_name: this.o.name } });
+    const model = await amqp.connect(withHeartbeat(url), { timeout: 5_000, clientProperties: { connection_name: this.o.name } });
     const lost = (error?: Error) => {
       if (this.model !== model) return;
       this.model = undefined;

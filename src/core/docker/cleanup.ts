@@ -20,13 +20,16 @@ export async function removeByLabels(labelFilters: string[], keep?: { volumes?: 
     containers.map((c) => d.getContainer(c.Id).remove({ force: true, v: !keep?.volumes }).catch(ignoreGone)),
   );
   const networks = await d.listNetworks({ filters });
-  for (const n of networks) await removeNetwork(n.Id, n.Name);
+  // A network the engine will not let go must not keep the volumes: remove those too, then say what is left.
+  const refused: string[] = [];
+  for (const n of networks) await removeNetwork(n.Id, n.Name).catch((error: Error) => refused.push(error.message));
   let volumes = 0;
   if (!keep?.volumes) {
     const found = (await d.listVolumes({ filters })).Volumes ?? [];
     for (const v of found) await d.getVolume(v.Name).remove({ force: true }).catch(ignoreGone);
     volumes = found.length;
   }
+  if (refused.length) throw new Error(refused.join('; '));
   return { containers: containers.length, networks: networks.length, volumes };
 }
 
@@ -104,8 +107,8 @@ export async function removeNetwork(id: string, name = id, withinMs = 30_000): P
       await network.remove();
       return;
     } catch (error) {
-      if (isGone(error)) return;
-      if (!/active endpoints/i.test(String((error as Error).message)) || Date.now() > deadline) {
+      if ((error as { statusCode?: number }).statusCode === 404) return;
+      if (!/active endpoint/i.test(String((error as Error).message)) || Date.now() > deadline) {
         throw new Error(`could not remove network ${name} after ${attempt} attempts: ${(error as Error).message} (a stale endpoint the engine keeps is cleared by "docker network disconnect -f ${name} <endpoint>" or by restarting the Docker engine)`);
       }
     }
@@ -115,11 +118,6 @@ export async function removeNetwork(id: string, name = id, withinMs = 30_000): P
     }
     await sleep(Math.min(1_000 * attempt, 5_000));
   }
-}
-
-function isGone(error: unknown): boolean {
-  const status = (error as { statusCode?: number }).statusCode;
-  return status === 404 || status === 409;
 }
 
 function ignoreGone(error: unknown): void {

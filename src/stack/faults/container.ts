@@ -81,7 +81,9 @@ export const partition: FaultVerb = {
         moved.push(t);
       }
     } catch (error) {
-      await undo();
+      await undo().catch((undoError: Error) => {
+        throw new Error(`${(error as Error).message} (and undoing the partition failed: ${undoError.message})`);
+      });
       throw error;
     }
     return { detail: `zone ${name}: ${targets.map((t) => t.name).join(', ')} cut off from the rest of the stack`, undo };
