@@ -24,7 +24,7 @@ describeWithDocker('sample-app: the API and worker on the one stack (Patroni beh
   // pre-stop delay during which an instance still serves but reports not ready (SHARED_REQUEST).
   const stack = useSharedStack();
   /** The first API instance directly: its metrics are its own (behind nginx they would be split over two processes). */
-  const app = { baseUrl: '', apiKey: '', tinyKey: '', apiMetricsUrl: '', workerMetricsUrl: '', rabbitmqMetricsUrl: '', amqpUrl: '' };
+  const app = { baseUrl: '', apiKey: '', tinyKey: '', apiMetricsUrl: '', workerMetricsUrl: '', rabbitmqMetricsUrls: [] as string[], amqpUrl: '' };
   let cluster: PostgresCluster;
   let userId: string;
 
@@ -35,7 +35,8 @@ describeWithDocker('sample-app: the API and worker on the one stack (Patroni beh
     app.tinyKey = s.apiKey('tiny');
     app.apiMetricsUrl = `${app.baseUrl}/metrics`;
     app.workerMetricsUrl = await s.first('sample-worker').url('metrics', '/metrics');
-    app.rabbitmqMetricsUrl = await s.first('rabbitmq').url('metrics', '/metrics');
+    // A quorum queue's series come from the node that leads it: every node is read.
+    app.rabbitmqMetricsUrls = await Promise.all(s.instances('rabbitmq').map((n) => n.url('metrics', '/metrics')));
     app.amqpUrl = `amqp://${s.secrets.rabbitmqUser}:${s.secrets.rabbitmqPassword}@127.0.0.1:${await s.first('rabbitmq').hostPort('amqp')}`;
     cluster = await postgresCluster(s);
     const created = await call(app.baseUrl, app.apiKey, 'POST', '/v1/users', { email: 'suite-owner@example.test', name: 'Suite Owner' });
@@ -162,7 +163,8 @@ describeWithDocker('sample-app: the API and worker on the one stack (Patroni beh
         'rabbitmq_queue_messages (ready + unacked) for events.process',
         async () => {
           // The frozen worker still holds up to its prefetch as unacked deliveries: count both.
-          const value = metric(await scrape(app.rabbitmqMetricsUrl), 'rabbitmq_queue_messages', { queue: 'events.process' });
+          const perNode = await Promise.all(app.rabbitmqMetricsUrls.map(async (url) => metric(await scrape(url), 'rabbitmq_queue_messages', { queue: 'events.process' })));
+          const value = Math.max(...perNode);
           return value >= ids.length ? value : undefined;
         },
         30_000,
@@ -296,7 +298,7 @@ describeWithDocker('sample-app: the API and worker on the one stack (Patroni beh
     record({ id: 'sample_app.write_recovery_after_primary_start_seconds', value: Number(recoveredAfter.toFixed(2)), unit: 's', note: `from docker start of the write endpoint (HAProxy) to 5 writes in a row; ${during['503']} writes answered 503 during the 4 s outage` });
   });
 
-  it('a restarted RabbitMQ: API and worker reconnect, re-declare the topology, and a new order is processed', async () => {
+  it('a restarted RabbitMQ node: API and worker reconnect, re-declare the topology, and a new order is processed', async () => {
     await stack().first('rabbitmq').restart(5);
     const created = await eventually('an order accepted after the broker restart', async () => {
       const r = await call(app.baseUrl, app.apiKey, 'POST', '/v1/orders', { userId, items: [{ productId: '9', quantity: 1 }] });
