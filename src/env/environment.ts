@@ -1,6 +1,7 @@
 import { removeByLabels, type Removed } from '../core/docker/cleanup.ts';
 import { port as portOf, type InstanceState } from '../core/spec.ts';
 import type { ProfileName } from '../core/profiles.ts';
+import { brokerCluster } from '../../services/rabbitmq/cluster.ts';
 import { sentinel } from '../../services/redis/spec.ts';
 import { STACK } from '../stack/definition.ts';
 import { environmentPlacement, projectFilter, DEFAULT_PROJECT } from '../stack/docker/placement.ts';
@@ -110,7 +111,7 @@ export async function connectionVariables(stack: RunningStack): Promise<Record<s
     vars.DATABASE_READ_URL = pg(await proxy.hostPort('read'));
   }
   // One URL per node, comma-separated: what the sample app's AMQP_URL takes (it moves to the next when one fails).
-  if (stack.has('rabbitmq')) vars.AMQP_URL = (await Promise.all(stack.instances('rabbitmq').map(async (n) => `amqp://${s.rabbitmqUser}:${s.rabbitmqPassword}@127.0.0.1:${await n.hostPort('amqp')}`))).join(',');
+  if (stack.has('rabbitmq')) vars.AMQP_URL = (await brokerCluster(stack).hostUrls()).join(',');
   if (stack.has(sentinel.name)) vars.REDIS_SENTINELS = (await Promise.all(stack.instances(sentinel.name).map(async (i) => `127.0.0.1:${await i.hostPort('sentinel')}`))).join(',');
   if (stack.has('nginx')) vars.BASE_URL = await stack.first('nginx').url('http');
   if (s.apiKeys.length) vars.API_KEYS = s.apiKeys.map((c) => c.key).join(',');

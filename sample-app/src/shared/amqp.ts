@@ -88,13 +88,6 @@ export class AmqpConnection {
     this.next = Math.floor(Math.random() * o.urls.length);
   }
 
-  /** The node this connection is on (host:port), or undefined while it reconnects. */
-  get node(): string | undefined {
-    return this.model ? this.node_ : undefined;
-  }
-
-  private node_: string | undefined;
-
   /** True between connection.blocked and connection.unblocked: publishes are not read by the broker. */
   get blocked(): boolean {
     return this.blocked_;
@@ -163,8 +156,7 @@ export class AmqpConnection {
       await this.o.onChannel(channel);
       this.model = model;
       this.channel_ = channel;
-      this.node_ = new URL(url).host;
-      this.o.log.info({ node: this.node_ }, `${this.o.name}: amqp connected`);
+      this.o.log.info({ node: new URL(url).host }, `${this.o.name}: amqp connected`);
     } catch (error) {
       await model.close().catch(() => undefined);
       throw error;
